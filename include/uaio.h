@@ -1,0 +1,76 @@
+/*
+ * uaio.h - uaio's extensions to the libaio API.
+ *
+ * Include <libaio.h> for the libaio API itself.  Everything here is exported
+ * in the UAIO_1 version node of libaio.so.1, so a program can test for uaio at
+ * run time with dlsym(RTLD_DEFAULT, "uaio_version").
+ *
+ * Every int function returns >= 0 on success and a negative errno on
+ * failure; errno is never changed.
+ */
+#ifndef UAIO_H
+#define UAIO_H
+
+#include <libaio.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define UAIO_VERSION_MAJOR 0
+#define UAIO_VERSION_MINOR 1
+#define UAIO_VERSION_PATCH 0
+
+/* Longest engine name, with its NUL. */
+#define UAIO_ENGINE_NAME_MAX 16
+/* Room for a fallback reason, with its NUL. */
+#define UAIO_REASON_MAX 256
+
+/* The library's version, "MAJOR.MINOR.PATCH". */
+const char *uaio_version(void);
+
+/*
+ * io_setup() with an explicit engine preference.
+ *
+ * engines: NULL or "" to use UAIO_ENGINE (default "auto"); otherwise a
+ * comma-separated preference list of "kernel", "uring", "threads" and
+ * "auto" (= kernel,uring,threads).  The first engine usable on this host is
+ * taken; the reasons the earlier ones were skipped are kept with the context.
+ *
+ * Errors: those of io_setup(), and
+ *   -EINVAL   an unknown engine name in the list (UAIO_DEBUG=1 says which);
+ *   -ENOSYS   no engine in the list is usable here (uaio_probe() says why).
+ */
+int uaio_setup(int maxevents, io_context_t *ctxp, const char *engines);
+
+/*
+ * Copy the name of the engine that runs ctx into name[len].
+ * Errors: -EINVAL  ctx is not a live context of this process;
+ *         -ERANGE  len is too small (UAIO_ENGINE_NAME_MAX always suffices).
+ */
+int uaio_engine(io_context_t ctx, char *name, size_t len);
+
+/*
+ * Copy into buf[len] why ctx does not run on the first engine of its
+ * preference list ("" when it does), e.g.
+ * "kernel: io_setup: Resource temporarily unavailable (fs.aio-nr 65536 of 65536)".
+ * Returns the reason's length.
+ * Errors: -EINVAL  ctx is not a live context of this process;
+ *         -ERANGE  len is too small (UAIO_REASON_MAX always suffices).
+ */
+int uaio_fallback_reason(io_context_t ctx, char *buf, size_t len);
+
+/*
+ * Whether engine (a single name) can run on this host: 0 if it can, else
+ * -errno with the reason copied into why[len] (why may be NULL).
+ * Errors: -EINVAL unknown engine name; -ENOSYS, -EPERM, -EAGAIN, ... as the
+ * probe found them.
+ */
+int uaio_probe(const char *engine, char *why, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UAIO_H */

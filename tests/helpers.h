@@ -1,0 +1,84 @@
+/*
+ * Shared test helpers.  Tests exit 0 on success, 1 on failure and 77 when the
+ * host lacks what they need.  UAIO_TEST_ENGINE names what runs them: "ref"
+ * (the system libaio on the kernel), "kernel", "threads" or "uring".
+ */
+#ifndef UAIO_TEST_HELPERS_H
+#define UAIO_TEST_HELPERS_H
+
+#include <libaio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define T_SKIP 77
+
+/* Fail the test with a message and the source line. */
+#define T_FAIL(...)                                                            \
+	do {                                                                   \
+		fprintf(stderr, "%s:%d: FAIL: ", __FILE__, __LINE__);          \
+		fprintf(stderr, __VA_ARGS__);                                  \
+		fputc('\n', stderr);                                           \
+		exit(1);                                                       \
+	} while (0)
+
+#define T_ASSERT(cond)                                                         \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			T_FAIL("assertion failed: %s", #cond);                 \
+	} while (0)
+
+/* Assert that an integer expression equals the expected value. */
+#define T_EQ(expr, want)                                                       \
+	do {                                                                   \
+		long long t_got_ = (long long)(expr);                          \
+		long long t_want_ = (long long)(want);                         \
+		if (t_got_ != t_want_)                                         \
+			T_FAIL("%s = %lld, expected %lld (%s)", #expr, t_got_, \
+			       t_want_, #want);                                \
+	} while (0)
+
+#define T_SKIP_IF(cond, ...)                                                   \
+	do {                                                                   \
+		if (cond) {                                                    \
+			fprintf(stderr, "SKIP: ");                             \
+			fprintf(stderr, __VA_ARGS__);                          \
+			fputc('\n', stderr);                                   \
+			exit(T_SKIP);                                          \
+		}                                                              \
+	} while (0)
+
+/* "ref", "kernel", "threads", "uring", or "unknown". */
+const char *t_engine(void);
+/* True when the test runs on the system libaio (the reference). */
+bool t_is_ref(void);
+/* True when the test runs on uaio (any engine). */
+bool t_is_uaio(void);
+
+/*
+ * A scratch file of size bytes filled with t_pattern(), in $TMPDIR or the
+ * build directory (O_DIRECT needs a real file system, not tmpfs).  Unlinked
+ * at once; the fd is returned.  flags are extra open(2) flags (O_DIRECT...).
+ */
+int t_scratch_file(size_t size, int flags);
+/* The byte t_scratch_file() stores at offset off. */
+static inline unsigned char t_pattern(uint64_t off)
+{
+	return (unsigned char)((off * 2654435761u) >> 13);
+}
+/* Reopen an fd's file (via /proc/self/fd) with other flags. */
+int t_reopen(int fd, int flags);
+/* aligned_alloc that fails the test on ENOMEM. */
+void *t_aligned(size_t align, size_t size);
+
+/* io_setup that fails the test unless it succeeds. */
+io_context_t t_setup(int nr);
+/* Reap exactly n events (waiting as long as needed), fail on error. */
+void t_reap(io_context_t ctx, int n, struct io_event *ev);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+double t_now_ms(void);
+
+#endif
