@@ -1,0 +1,290 @@
+/*
+ * aio.c - the entry points: the kernel's argument checks in its order, the
+ * context lookup, then one call through the context's engine.
+ *
+ * Every entry point returns >= 0 or -errno and leaves errno as it found it,
+ * as libaio does.  Pointers the kernel would fault on at once (NULL, the
+ * kernel's half of the address space) get its EFAULT; other wild pointers
+ * can only be caught by the kernel engine.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Keep errno as the caller left it across a call. */
+#define ERRNO_SAVE int saved_errno_ = errno
+#define ERRNO_RETURN(v)                                                        \
+	do {                                                                   \
+		int v_ = (v);                                                  \
+		errno = saved_errno_;                                          \
+		return v_;                                                     \
+	} while (0)
+
+/*
+ * io_setup - create a context able to hold maxevents requests.
+ * Errors, in the kernel's order:
+ *   -EFAULT  ctxp is NULL or in the kernel's half;
+ *   -EINVAL  *ctxp is not 0, maxevents is 0, or is so large that the ring
+ *            size overflows (it is taken as unsigned, so -1 is huge);
+ *   -EAGAIN  maxevents exceeds fs.aio-max-nr, or (kernel engine, when no
+ *            other engine is allowed) the system-wide aio-nr is used up;
+ *   -ENOMEM  out of memory;
+ *   -ENOSYS  no engine of the preference list can run here.
+ */
+static int setup_common(int maxevents, io_context_t *ctxp, const char *list)
+{
+	unsigned nr = (unsigned)maxevents, n;
+
+	if (uaio__unreadable(ctxp, sizeof(*ctxp)))
+		return -EFAULT;
+	if (*ctxp || nr == 0)
+		return -EINVAL;
+	n = nr < uaio__possible_cpus() * 4 ? uaio__possible_cpus() * 4 : nr;
+	if ((unsigned long)n * 2 > 0x10000000ul / sizeof(struct io_event))
+		return -EINVAL;
+	if (nr > uaio__aio_max_nr())
+		return -EAGAIN;
+	return uaio__setup((int)nr, ctxp, list);
+}
+
+UAIO_API int io_setup(int maxevents, io_context_t *ctxp)
+{
+	ERRNO_SAVE;
+	ERRNO_RETURN(setup_common(maxevents, ctxp, NULL));
+}
+
+UAIO_API int uaio_setup(int maxevents, io_context_t *ctxp, const char *engines)
+{
+	ERRNO_SAVE;
+	ERRNO_RETURN(setup_common(maxevents, ctxp, engines));
+}
+
+/*
+ * io_destroy - cancel what can be cancelled, wait for the rest, free.
+ * After it returns nothing touches the caller's buffers, iocbs or
+ * eventfds for this context.
+ * Errors: -EINVAL  ctx is not a live context of this process (unknown,
+ *                  already destroyed, being destroyed, a forked parent's).
+ */
+UAIO_API int io_destroy(io_context_t ctx)
+{
+	ERRNO_SAVE;
+	struct uaio_ctx *c = uaio__ctx_get((unsigned long)ctx);
+
+	if (!c)
+		ERRNO_RETURN(-EINVAL);
+	if (!uaio__ctx_kill(c)) {
+		uaio__ctx_put(c);
+		ERRNO_RETURN(-EINVAL);
+	}
+	c->engine->kill(c);
+	uaio__ctx_wait_idle(c);
+	c->engine->destroy(c);
+	uaio__ctx_free(c);
+	ERRNO_RETURN(0);
+}
+
+/*
+ * io_submit - queue nr requests.  Returns how many were queued; an error
+ * only if the first iocb fails.
+ * Errors: -EINVAL  nr < 0, ctx not live, or the first iocb is invalid
+ *                  (reserved field, opcode, offset, lengths, flags);
+ *         -EFAULT  iocbpp or the first iocb unreadable, or its buffer in
+ *                  the kernel's half;
+ *         -EAGAIN  the ring has no free slot;
+ *         -EBADF   bad fd, bad RESFD, or an fd not open for the operation;
+ *         -EOPNOTSUPP  an RWF flag the kernel or the file does not support;
+ *         -EPERM   IOPRIO_CLASS_RT without CAP_SYS_NICE or CAP_SYS_ADMIN.
+ */
+UAIO_API int io_submit(io_context_t ctx, long nr, struct iocb *ios[])
+{
+	ERRNO_SAVE;
+	struct uaio_ctx *c;
+	int ret;
+
+	if (unlikely(nr < 0))
+		ERRNO_RETURN(-EINVAL);
+	c = uaio__ctx_get((unsigned long)ctx);
+	if (unlikely(!c))
+		ERRNO_RETURN(-EINVAL);
+	ret = nr ? c->engine->submit(c, nr, ios) : 0;
+	uaio__ctx_put(c);
+	ERRNO_RETURN(ret);
+}
+
+static bool zero_timeout(const struct timespec *t)
+{
+	return t && t->tv_sec == 0 && t->tv_nsec == 0;
+}
+
+static int getevents_common(io_context_t ctx, long min_nr, long nr,
+			    struct io_event *events, struct timespec *timeout,
+			    const sigset_t *mask, bool check_mask)
+{
+	struct uaio_ctx *c;
+	int ret;
+
+	if (timeout && uaio__unreadable(timeout, sizeof(*timeout)))
+		return -EFAULT;
+	if (check_mask && mask && uaio__unreadable(mask, _NSIG / 8))
+		return -EFAULT;
+	c = uaio__ctx_get((unsigned long)ctx);
+	if (unlikely(!c))
+		return -EINVAL;
+	/*
+	 * libaio's peek: a zero timeout on an empty ring returns 0 without
+	 * a system call, before the kernel would check min_nr and nr.
+	 */
+	const struct aio_ring *ring = (const struct aio_ring *)ctx;
+	if (zero_timeout(timeout) && ring->magic == AIO_RING_MAGIC &&
+	    __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE) ==
+		    __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE))
+		ret = 0;
+	else if (unlikely(min_nr < 0 || min_nr > nr))
+		ret = -EINVAL;
+	else
+		ret = c->engine->getevents(c, min_nr, nr, events, timeout,
+					   mask);
+	uaio__ctx_put(c);
+	return ret;
+}
+
+/*
+ * io_getevents - wait for at least min_nr events (at most nr) or the
+ * timeout (NULL: forever; {0,0}: no wait).  Returns the number copied.
+ * Errors: -EFAULT  timeout unreadable, or events unwritable with an event
+ *                  pending (the event stays in the ring);
+ *         -EINVAL  ctx not live (also when destroyed during the wait, with
+ *                  no event copied), min_nr < 0 or min_nr > nr;
+ *         -EINTR   a signal arrived before any event, even with SA_RESTART.
+ */
+UAIO_API int io_getevents_0_4(io_context_t ctx, long min_nr, long nr,
+			      struct io_event *events,
+			      struct timespec *timeout);
+int io_getevents_0_4(io_context_t ctx, long min_nr, long nr,
+		     struct io_event *events, struct timespec *timeout)
+{
+	ERRNO_SAVE;
+	ERRNO_RETURN(getevents_common(ctx, min_nr, nr, events, timeout, NULL,
+				      false));
+}
+__asm__(".symver io_getevents_0_4, io_getevents@@LIBAIO_0.4");
+
+/*
+ * io_pgetevents - io_getevents with sigmask applied atomically for the
+ * wait, as ppoll(2) does.
+ * Errors: those of io_getevents, and -EFAULT for an unreadable sigmask.
+ */
+UAIO_API int io_pgetevents(io_context_t ctx, long min_nr, long nr,
+			   struct io_event *events, struct timespec *timeout,
+			   sigset_t *sigmask)
+{
+	ERRNO_SAVE;
+	ERRNO_RETURN(getevents_common(ctx, min_nr, nr, events, timeout, sigmask,
+				      true));
+}
+
+/*
+ * io_cancel - cancel iocb.  Returns -EINPROGRESS when the cancellation is
+ * under way: the event arrives through the ring (res -ECANCELED for a read
+ * or write that had not started, on the emulated engines; res 0 for a
+ * poll).  result is never written, as by the kernel.
+ * Errors: -EFAULT  iocb unreadable (checked first);
+ *         -EINVAL  iocb was not submitted (key != 0), ctx not live, or the
+ *                  request cannot be cancelled (running, or done).
+ */
+UAIO_API int io_cancel_0_4(io_context_t ctx, struct iocb *iocb,
+			   struct io_event *result);
+int io_cancel_0_4(io_context_t ctx, struct iocb *iocb, struct io_event *result)
+{
+	ERRNO_SAVE;
+	struct uaio_ctx *c;
+	int ret;
+
+	if (uaio__unreadable(iocb, sizeof(*iocb)))
+		ERRNO_RETURN(-EFAULT);
+	if (iocb->key != 0)
+		ERRNO_RETURN(-EINVAL);
+	c = uaio__ctx_get((unsigned long)ctx);
+	if (!c)
+		ERRNO_RETURN(-EINVAL);
+	ret = c->engine->cancel(c, iocb, result);
+	uaio__ctx_put(c);
+	ERRNO_RETURN(ret);
+}
+__asm__(".symver io_cancel_0_4, io_cancel@@LIBAIO_0.4");
+
+/* Called from compat.c for the LIBAIO_0.1 forms. */
+int uaio__getevents(io_context_t ctx, long min_nr, long nr,
+		    struct io_event *events, struct timespec *timeout)
+{
+	return getevents_common(ctx, min_nr, nr, events, timeout, NULL, false);
+}
+
+UAIO_API const char *uaio_version(void)
+{
+	return UAIO_VERSION_STRING;
+}
+
+static int copy_out(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (!dst || n >= len)
+		return -ERANGE;
+	memcpy(dst, src, n + 1);
+	return (int)n;
+}
+
+UAIO_API int uaio_engine(io_context_t ctx, char *name, size_t len)
+{
+	ERRNO_SAVE;
+	struct uaio_ctx *c = uaio__ctx_get((unsigned long)ctx);
+	int ret;
+
+	if (!c)
+		ERRNO_RETURN(-EINVAL);
+	ret = copy_out(name, len, c->engine->name);
+	uaio__ctx_put(c);
+	ERRNO_RETURN(ret < 0 ? ret : 0);
+}
+
+UAIO_API int uaio_fallback_reason(io_context_t ctx, char *buf, size_t len)
+{
+	ERRNO_SAVE;
+	struct uaio_ctx *c = uaio__ctx_get((unsigned long)ctx);
+	int ret;
+
+	if (!c)
+		ERRNO_RETURN(-EINVAL);
+	ret = copy_out(buf, len, c->reason);
+	uaio__ctx_put(c);
+	ERRNO_RETURN(ret);
+}
+
+UAIO_API int uaio_probe(const char *engine, char *why, size_t len)
+{
+	ERRNO_SAVE;
+	const struct uaio_engine *e;
+	char scratch[UAIO_REASON_MAX];
+
+	if (!engine)
+		ERRNO_RETURN(-EINVAL);
+	e = uaio__engine_by_name(engine, strlen(engine));
+	if (!e) {
+		if (why && len)
+			snprintf(why, len, "%s",
+				 strcmp(engine, "uring") == 0
+					 ? "not built in (no liburing at "
+					   "build time)"
+					 : "unknown engine");
+		ERRNO_RETURN(strcmp(engine, "uring") == 0 ? -ENOSYS : -EINVAL);
+	}
+	scratch[0] = '\0';
+	int ret = e->probe(scratch, sizeof(scratch));
+	if (why && len)
+		snprintf(why, len, "%s", scratch);
+	ERRNO_RETURN(ret);
+}

@@ -1,0 +1,307 @@
+/*
+ * emu.c - the machinery the emulated engines share.
+ *
+ * Slot accounting follows fs/aio.c: a request holds a ring slot from
+ * io_submit until its event is consumed, so requests in flight plus events
+ * not yet reaped never exceed nr - 1 and a completion always finds room.
+ *
+ * Waiting: io_getevents sleeps in ppoll() on a per-context eventfd, which
+ * applies io_pgetevents' signal mask atomically and returns EINTR on a
+ * signal even under SA_RESTART, as the kernel does.  Producers write the
+ * eventfd only when someone is waiting.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "emu.h"
+
+int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events)
+{
+	int ret = ring_init(&e->ring, nr_events);
+
+	if (ret)
+		return ret;
+	e->ctx = c;
+	e->reqs = calloc(e->ring.nr, sizeof(*e->reqs));
+	e->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!e->reqs || e->wakefd < 0) {
+		ret = e->wakefd < 0 ? -errno : -ENOMEM;
+		if (e->wakefd >= 0)
+			close(e->wakefd);
+		free(e->reqs);
+		ring_fini(&e->ring);
+		return ret;
+	}
+	pthread_mutex_init(&e->free_lock, NULL);
+	e->free = NULL;
+	for (unsigned i = e->ring.nr; i-- > 0;) {
+		e->reqs[i].next = e->free;
+		e->free = &e->reqs[i];
+	}
+	atomic_init(&e->inflight, 0);
+	atomic_init(&e->waiters, 0);
+	atomic_init(&e->dead, false);
+	return 0;
+}
+
+void emu_fini(struct emu_ctx *e)
+{
+	close(e->wakefd);
+	free(e->reqs);
+	pthread_mutex_destroy(&e->free_lock);
+	ring_fini(&e->ring);
+}
+
+/* Take a ring slot, as aio_get_req() does; false when the ring is full. */
+static bool slot_get(struct emu_ctx *e)
+{
+	unsigned used = atomic_load_explicit(&e->inflight,
+					     memory_order_relaxed);
+
+	do {
+		if (used + ring_unreaped(&e->ring) >= e->ring.nr - 1)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(
+		&e->inflight, &used, used + 1, memory_order_acquire,
+		memory_order_relaxed));
+	return true;
+}
+
+static struct emu_req *req_get(struct emu_ctx *e)
+{
+	struct emu_req *req;
+
+	pthread_mutex_lock(&e->free_lock);
+	req = e->free;
+	e->free = req->next;
+	pthread_mutex_unlock(&e->free_lock);
+	/* A slot guarantees a request: there are as many as slots. */
+	req->next = NULL;
+	req->cancelled = false;
+	req->resfd = -1;
+	req->fd_owned = false;
+	req->iov = req->iov_fast;
+	req->gen++;
+	return req;
+}
+
+static void req_put(struct emu_ctx *e, struct emu_req *req)
+{
+	if (req->resfd >= 0)
+		close(req->resfd);
+	if (req->fd_owned)
+		close(req->fd);
+	if (req->iov != req->iov_fast)
+		free(req->iov);
+	req->state = REQ_FREE;
+	req->obj = NULL;
+	pthread_mutex_lock(&e->free_lock);
+	req->next = e->free;
+	e->free = req;
+	pthread_mutex_unlock(&e->free_lock);
+	atomic_fetch_sub_explicit(&e->inflight, 1, memory_order_release);
+}
+
+int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
+	       emu_start_fn start)
+{
+	struct emu_req *batch[64];
+	int n = 0, done = 0, ret = 0;
+
+	if (nr > (long)e->ring.nr)
+		nr = e->ring.nr;
+	for (long i = 0; i < nr; i++) {
+		struct iocb *user;
+		struct iocb cb;
+		struct emu_req *req;
+
+		if (uaio__unreadable(iocbpp + i, sizeof(*iocbpp))) {
+			ret = -EFAULT;
+			break;
+		}
+		user = iocbpp[i];
+		if (uaio__unreadable(user, sizeof(*user))) {
+			ret = -EFAULT;
+			break;
+		}
+		/* One read of the iocb, as copy_from_user() does. */
+		memcpy(&cb, user, sizeof(cb));
+		ret = uaio__check_iocb(&cb);
+		if (ret)
+			break;
+		if (atomic_load_explicit(&e->dead, memory_order_acquire)) {
+			ret = -EINVAL;
+			break;
+		}
+		if (!slot_get(e)) {
+			ret = -EAGAIN;
+			break;
+		}
+		req = req_get(e);
+		ret = uaio__prep_iocb(user, &cb, req);
+		if (ret) {
+			req_put(e, req);
+			break;
+		}
+		batch[n++] = req;
+		done++;
+		if (n == (int)(sizeof(batch) / sizeof(batch[0]))) {
+			start(e, batch, n);
+			n = 0;
+		}
+	}
+	if (n)
+		start(e, batch, n);
+	return done ? done : ret;
+}
+
+static void wake_waiters(struct emu_ctx *e)
+{
+	/* Pairs with the fence in emu_getevents: a waiter sees the event or
+	 * we see the waiter. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&e->waiters, memory_order_relaxed)) {
+		uint64_t one = 1;
+		ssize_t r = write(e->wakefd, &one, sizeof(one));
+		(void)r; /* only EAGAIN at a count of 2^64-2: still readable */
+	}
+}
+
+void emu_complete(struct emu_ctx *e, struct emu_req *req, long res)
+{
+	struct io_event ev = {
+		.data = (void *)(uintptr_t)req->data,
+		.obj = req->obj,
+		.res = (unsigned long)res,
+		.res2 = 0,
+	};
+
+	ring_publish(&e->ring, &ev, 1);
+	if (req->resfd >= 0) {
+		/* After the event is in the ring: a reader of the eventfd then
+		 * finds it with a non-blocking io_getevents. */
+		uint64_t one = 1;
+		ssize_t r = write(req->resfd, &one, sizeof(one));
+		(void)r; /* the kernel ignores overflow too */
+	}
+	req_put(e, req);
+	wake_waiters(e);
+}
+
+void emu_discard(struct emu_ctx *e, struct emu_req *req)
+{
+	req_put(e, req);
+}
+
+struct emu_req *emu_find(struct emu_ctx *e, struct iocb *iocb)
+{
+	for (unsigned i = 0; i < e->ring.nr; i++)
+		if (e->reqs[i].state != REQ_FREE && e->reqs[i].obj == iocb)
+			return &e->reqs[i];
+	return NULL;
+}
+
+void emu_kill(struct emu_ctx *e)
+{
+	uint64_t one = 1;
+	ssize_t r;
+
+	atomic_store_explicit(&e->dead, true, memory_order_seq_cst);
+	r = write(e->wakefd, &one, sizeof(one));
+	(void)r;
+}
+
+/* Absolute CLOCK_MONOTONIC deadline of a relative timeout. */
+static struct timespec deadline_of(const struct timespec *t)
+{
+	struct timespec now, d;
+	long long ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* No validation, like the kernel: tv_nsec of 2e9 is two seconds. */
+	ns = (long long)t->tv_sec * 1000000000ll + t->tv_nsec;
+	ns += (long long)now.tv_sec * 1000000000ll + now.tv_nsec;
+	d.tv_sec = ns / 1000000000ll;
+	d.tv_nsec = ns % 1000000000ll;
+	return d;
+}
+
+static bool remaining(const struct timespec *deadline, struct timespec *left)
+{
+	struct timespec now;
+	long long ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (deadline->tv_sec - now.tv_sec) * 1000000000ll +
+	     (deadline->tv_nsec - now.tv_nsec);
+	if (ns <= 0)
+		return false;
+	left->tv_sec = ns / 1000000000ll;
+	left->tv_nsec = ns % 1000000000ll;
+	return true;
+}
+
+int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
+		  struct io_event *events, const struct timespec *timeout,
+		  const sigset_t *mask)
+{
+	struct timespec deadline, left;
+	bool forever = !timeout;
+	long got = 0;
+	int ret;
+
+	if (timeout) {
+		long long ns = (long long)timeout->tv_sec * 1000000000ll +
+			       timeout->tv_nsec;
+		/* A negative timeout waits forever (ktime < 0). */
+		forever = ns < 0;
+		if (!forever)
+			deadline = deadline_of(timeout);
+	}
+	for (;;) {
+		ret = ring_reap(&e->ring, events + got, nr - got);
+		if (ret < 0)
+			return got ? (int)got : ret;
+		got += ret;
+		if (got >= min_nr || got >= nr)
+			break;
+		if (atomic_load_explicit(&e->dead, memory_order_acquire))
+			return got ? (int)got : -EINVAL;
+		if (!forever && !remaining(&deadline, &left))
+			break;
+
+		atomic_fetch_add_explicit(&e->waiters, 1, memory_order_seq_cst);
+		if (!ring_empty(&e->ring) ||
+		    atomic_load_explicit(&e->dead, memory_order_seq_cst)) {
+			atomic_fetch_sub(&e->waiters, 1);
+			continue;
+		}
+		struct pollfd pfd = {.fd = e->wakefd, .events = POLLIN};
+		int pr = ppoll(&pfd, 1, forever ? NULL : &left, mask);
+		int err = errno;
+		if (pr > 0) {
+			uint64_t v;
+			ssize_t r = read(e->wakefd, &v, sizeof(v));
+			(void)r;
+		}
+		atomic_fetch_sub(&e->waiters, 1);
+		if (atomic_load_explicit(&e->dead, memory_order_seq_cst)) {
+			/* Keep the eventfd readable for the other waiters. */
+			emu_kill(e);
+		}
+		if (pr < 0 && err == EINTR) {
+			ret = ring_reap(&e->ring, events + got, nr - got);
+			if (ret > 0)
+				got += ret;
+			return got ? (int)got : -EINTR;
+		}
+	}
+	/* Pass the baton: others may wait for what we left in the ring. */
+	if (!ring_empty(&e->ring))
+		wake_waiters(e);
+	return (int)got;
+}

@@ -1,0 +1,229 @@
+/*
+ * engine.c - choosing the engine of a context at io_setup.
+ *
+ * The preference list comes from uaio_setup(), else UAIO_ENGINE, else
+ * "auto" (= kernel,uring,threads).  Each engine is tried in turn; one that
+ * fails for a reason of the host (ENOSYS, EPERM from seccomp, EAGAIN from a
+ * system-wide fs.aio-nr that others used up, io_uring_disabled) hands over
+ * to the next, and the reason is kept with the context.  An unknown name is
+ * an error, never a silent fallback.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const struct uaio_engine *const engines[] = {
+	&uaio__engine_kernel,
+#ifdef UAIO_HAVE_URING
+	&uaio__engine_uring,
+#endif
+	&uaio__engine_threads,
+};
+#define NENGINES (sizeof(engines) / sizeof(engines[0]))
+
+static bool debug_on(void)
+{
+	static int on = -1;
+
+	if (on < 0) {
+		const char *s = getenv("UAIO_DEBUG");
+		on = s && *s && strcmp(s, "0") != 0;
+	}
+	return on;
+}
+
+void uaio__debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!debug_on())
+		return;
+	va_start(ap, fmt);
+	fputs("uaio: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+const struct uaio_engine *uaio__engine_by_name(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NENGINES; i++)
+		if (strlen(engines[i]->name) == len &&
+		    memcmp(engines[i]->name, name, len) == 0)
+			return engines[i];
+	return NULL;
+}
+
+/* Names uaio knows, built in or not: "uring" without liburing is not a typo. */
+static bool known_name(const char *name, size_t len)
+{
+	static const char *const all[] = {"kernel", "uring", "threads"};
+
+	for (size_t i = 0; i < 3; i++)
+		if (strlen(all[i]) == len && memcmp(all[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Expand a preference list into engines[]: "auto" is every built-in engine
+ * in order; duplicates are dropped.  -EINVAL on an unknown or empty name.
+ */
+static int parse_list(const char *list, const struct uaio_engine **out,
+		      size_t *n, char *reason, size_t rlen)
+{
+	const char *p = list;
+
+	*n = 0;
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const struct uaio_engine *e;
+
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 4 && memcmp(p, "auto", 4) == 0) {
+			for (size_t i = 0; i < NENGINES; i++) {
+				bool dup = false;
+				for (size_t k = 0; k < *n; k++)
+					dup |= out[k] == engines[i];
+				if (!dup)
+					out[(*n)++] = engines[i];
+			}
+		} else if ((e = uaio__engine_by_name(p, len))) {
+			bool dup = false;
+			for (size_t k = 0; k < *n; k++)
+				dup |= out[k] == e;
+			if (!dup)
+				out[(*n)++] = e;
+		} else if (known_name(p, len)) {
+			size_t used = strlen(reason);
+			snprintf(reason + used, rlen - used,
+				 "%s%.*s: not built in (no liburing at build "
+				 "time)",
+				 used ? "; " : "", (int)len, p);
+		} else {
+			uaio__debug("unknown engine \"%.*s\" in \"%s\" "
+				    "(known: kernel, uring, threads, auto)",
+				    (int)len, p, list);
+			return -EINVAL;
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return 0;
+}
+
+/* Errors that say the host refuses an engine, not that the call is wrong. */
+static bool host_refusal(int err)
+{
+	return err != -EINVAL && err != -EFAULT;
+}
+
+int uaio__setup(int nr_events, io_context_t *ctxp, const char *list)
+{
+	const struct uaio_engine *order[NENGINES];
+	size_t n, i;
+	struct uaio_ctx *c;
+	int ret = -ENOSYS;
+	static _Atomic bool told;
+
+	if (!list || !*list)
+		list = getenv("UAIO_ENGINE");
+	if (!list || !*list)
+		list = "auto";
+	c = uaio__ctx_alloc();
+	if (!c)
+		return -ENOMEM;
+	ret = parse_list(list, order, &n, c->reason, sizeof(c->reason));
+	if (ret)
+		goto fail;
+	ret = -ENOSYS;
+	for (i = 0; i < n; i++) {
+		ret = order[i]->setup(c, (unsigned)nr_events);
+		if (ret == 0)
+			break;
+		if (!host_refusal(ret))
+			goto fail;
+		size_t used = strlen(c->reason);
+		snprintf(c->reason + used, sizeof(c->reason) - used,
+			 "%s%s: io_setup: %s", used ? "; " : "",
+			 order[i]->name, strerror(-ret));
+	}
+	if (i == n) {
+		uaio__debug("no usable engine in \"%s\": %s", list, c->reason);
+		goto fail;
+	}
+	c->engine = order[i];
+	ret = uaio__ctx_publish(c);
+	if (ret) {
+		c->engine->kill(c);
+		c->engine->destroy(c);
+		goto fail;
+	}
+	if (c->reason[0] && !atomic_exchange(&told, true))
+		uaio__debug("context on engine %s: %s", c->engine->name,
+			    c->reason);
+	*ctxp = (io_context_t)atomic_load(&c->handle);
+	return 0;
+fail:
+	uaio__ctx_free(c);
+	return ret;
+}
+
+unsigned uaio__possible_cpus(void)
+{
+	static unsigned cached;
+	unsigned n = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+	FILE *f;
+
+	if (n)
+		return n;
+	/* The kernel sizes rings by num_possible_cpus(), e.g. "0-1". */
+	f = fopen("/sys/devices/system/cpu/possible", "re");
+	if (f) {
+		char buf[256];
+		if (fgets(buf, sizeof(buf), f)) {
+			for (char *p = buf; *p && *p != '\n';) {
+				unsigned a = (unsigned)strtoul(p, &p, 10), b = a;
+				if (*p == '-')
+					b = (unsigned)strtoul(p + 1, &p, 10);
+				n += b - a + 1;
+				if (*p == ',')
+					p++;
+				else
+					break;
+			}
+		}
+		fclose(f);
+	}
+	if (!n) {
+		long c = sysconf(_SC_NPROCESSORS_CONF);
+		n = c > 0 ? (unsigned)c : 1;
+	}
+	__atomic_store_n(&cached, n, __ATOMIC_RELAXED);
+	return n;
+}
+
+unsigned long uaio__aio_max_nr(void)
+{
+	unsigned long v = 65536; /* the kernel's default */
+	FILE *f = fopen("/proc/sys/fs/aio-max-nr", "re");
+
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 65536;
+		fclose(f);
+	}
+	return v;
+}

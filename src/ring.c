@@ -1,0 +1,131 @@
+/*
+ * ring.c - the kernel-layout completion ring of the emulated engines.
+ *
+ * The context handle is the ring's address, as with the kernel, because
+ * programs read it directly: libaio's own io_getevents peek, fio's
+ * userspace_reap, QEMU's linux-aio and SPDK.  The producer (completion
+ * path) writes the event at tail, then publishes tail with release
+ * semantics; consumers (io_getevents here, or the program itself) read
+ * head..tail and store head.  A head written by the program frees slots.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "ring.h"
+
+unsigned uaio__ring_nr(unsigned nr_events, size_t *bytes)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned n = nr_events;
+	size_t size;
+
+	/* fs/aio.c: ioctx_alloc() then aio_setup_ring(). */
+	if (n < uaio__possible_cpus() * 4)
+		n = uaio__possible_cpus() * 4;
+	n = n * 2 + 2;
+	size = sizeof(struct aio_ring) + (size_t)n * sizeof(struct io_event);
+	size = (size + page - 1) / page * page;
+	if (bytes)
+		*bytes = size;
+	return (unsigned)((size - sizeof(struct aio_ring)) /
+			  sizeof(struct io_event));
+}
+
+int ring_init(struct ring *r, unsigned nr_events)
+{
+	struct aio_ring *ar;
+	size_t bytes;
+	unsigned nr = uaio__ring_nr(nr_events, &bytes);
+
+	/*
+	 * MAP_PRIVATE: a forked child gets a copy, readable like the
+	 * kernel's dead ring, and cannot disturb the parent's.
+	 */
+	ar = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ar == MAP_FAILED)
+		return -ENOMEM;
+	ar->id = ~0u;
+	ar->nr = nr;
+	ar->head = ar->tail = 0;
+	ar->magic = AIO_RING_MAGIC;
+	ar->compat_features = AIO_RING_COMPAT_FEATURES;
+	ar->incompat_features = AIO_RING_INCOMPAT_FEATURES;
+	ar->header_length = sizeof(struct aio_ring);
+	r->ar = ar;
+	r->nr = nr;
+	r->bytes = bytes;
+	pthread_mutex_init(&r->produce_lock, NULL);
+	pthread_mutex_init(&r->consume_lock, NULL);
+	return 0;
+}
+
+void ring_fini(struct ring *r)
+{
+	munmap(r->ar, r->bytes);
+	pthread_mutex_destroy(&r->produce_lock);
+	pthread_mutex_destroy(&r->consume_lock);
+	r->ar = NULL;
+}
+
+unsigned ring_unreaped(struct ring *r)
+{
+	unsigned head = ring_head(r);
+	unsigned tail = __atomic_load_n(&r->ar->tail, __ATOMIC_ACQUIRE);
+
+	return tail >= head ? tail - head : tail + r->nr - head;
+}
+
+void ring_publish(struct ring *r, const struct io_event *ev, unsigned n)
+{
+	struct aio_ring *ar = r->ar;
+	unsigned tail;
+
+	pthread_mutex_lock(&r->produce_lock);
+	tail = ar->tail;
+	for (unsigned i = 0; i < n; i++) {
+		ar->io_events[tail] = ev[i];
+		if (++tail == r->nr)
+			tail = 0;
+	}
+	/* The events must be visible before the tail that covers them. */
+	__atomic_store_n(&ar->tail, tail, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&r->produce_lock);
+}
+
+int ring_reap(struct ring *r, struct io_event *events, long nr)
+{
+	struct aio_ring *ar = r->ar;
+	unsigned head, tail;
+	long got = 0;
+
+	pthread_mutex_lock(&r->consume_lock);
+	head = ring_head(r);
+	tail = __atomic_load_n(&ar->tail, __ATOMIC_ACQUIRE);
+	if (head != tail && nr > 0 &&
+	    uaio__unreadable(events, sizeof(*events))) {
+		/* The kernel leaves the events in the ring on EFAULT. */
+		pthread_mutex_unlock(&r->consume_lock);
+		return -EFAULT;
+	}
+	while (head != tail && got < nr) {
+		unsigned end = tail > head ? tail : r->nr;
+		long n = end - head;
+
+		if (n > nr - got)
+			n = nr - got;
+		memcpy(events + got, &ar->io_events[head],
+		       (size_t)n * sizeof(*events));
+		got += n;
+		head += (unsigned)n;
+		if (head == r->nr)
+			head = 0;
+	}
+	if (got)
+		__atomic_store_n(&ar->head, head, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&r->consume_lock);
+	return (int)got;
+}

@@ -1,0 +1,291 @@
+/*
+ * validate.c - the kernel's io_submit checks for one iocb, in its order
+ * (fs/aio.c: io_submit_one, __io_submit_one, aio_prep_rw, aio_read/write,
+ * aio_prep_fsync, aio_poll), so that the emulated engines return the same
+ * errno for the same bad input.
+ *
+ * What needs the file (access mode, O_DIRECT) comes from one fcntl(F_GETFL)
+ * per iocb, which also proves the descriptor valid.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "emu.h"
+
+#ifndef RWF_HIPRI
+#define RWF_HIPRI 0x01
+#define RWF_DSYNC 0x02
+#define RWF_SYNC 0x04
+#define RWF_NOWAIT 0x08
+#define RWF_APPEND 0x10
+#endif
+#ifndef RWF_NOAPPEND
+#define RWF_NOAPPEND 0x20
+#endif
+#ifndef RWF_ATOMIC
+#define RWF_ATOMIC 0x40
+#endif
+#ifndef RWF_DONTCACHE
+#define RWF_DONTCACHE 0x80
+#endif
+
+/* include/linux/fs.h: MAX_RW_COUNT = INT_MAX & PAGE_MASK */
+#define MAX_RW_COUNT (0x7fffffffl & ~4095l)
+#ifndef UIO_MAXIOV
+#define UIO_MAXIOV 1024
+#endif
+
+static int rwf_mask;
+static pthread_once_t rwf_once = PTHREAD_ONCE_INIT;
+
+/* RWF_SUPPORTED of the running kernel, from the version each flag came in. */
+static void rwf_probe(void)
+{
+	struct utsname u;
+	int maj = 0, min = 0, v;
+
+	if (uname(&u) == 0)
+		sscanf(u.release, "%d.%d", &maj, &min);
+	v = maj * 1000 + min;
+	rwf_mask = 0;
+	if (v >= 4007)
+		rwf_mask |= RWF_HIPRI | RWF_DSYNC | RWF_SYNC;
+	if (v >= 4014)
+		rwf_mask |= RWF_NOWAIT;
+	if (v >= 4016)
+		rwf_mask |= RWF_APPEND;
+	if (v >= 6009)
+		rwf_mask |= RWF_NOAPPEND;
+	if (v >= 6011)
+		rwf_mask |= RWF_ATOMIC;
+	if (v >= 6014)
+		rwf_mask |= RWF_DONTCACHE;
+}
+
+int uaio__rwf_supported(void)
+{
+	pthread_once(&rwf_once, rwf_probe);
+	return rwf_mask;
+}
+
+/* io_submit_one(): checks before a slot is taken. */
+int uaio__check_iocb(const struct iocb *cb)
+{
+	if (unlikely(cb->u.c.__pad3))
+		return -EINVAL;
+	if (unlikely((long)cb->u.c.nbytes < 0))
+		return -EINVAL;
+	return 0;
+}
+
+static bool capable_nice_or_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	return (d[0].effective & (1u << CAP_SYS_NICE)) ||
+	       (d[0].effective & (1u << CAP_SYS_ADMIN));
+}
+
+/* block/ioprio.c: ioprio_check_cap() */
+static int ioprio_check(int ioprio)
+{
+	int class = (ioprio >> 13) & 7;
+
+	if (ioprio < 0 || ioprio >= (1 << 16))
+		return -EINVAL;
+	switch (class) {
+	case 1: /* RT */
+		if (!capable_nice_or_admin())
+			return -EPERM;
+		break;
+	case 2: /* BE */
+	case 3: /* IDLE */
+	case 0: /* NONE */
+		break;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* include/linux/fs.h: kiocb_set_rw_flags(), the parts known at submit. */
+static int rw_flags_check(int flags, bool write)
+{
+	if (!flags)
+		return 0;
+	if (flags & ~uaio__rwf_supported())
+		return -EOPNOTSUPP;
+	if ((flags & RWF_APPEND) && (flags & RWF_NOAPPEND))
+		return -EINVAL;
+	if ((flags & RWF_ATOMIC) && !write)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/* An eventfd for IOCB_FLAG_RESFD, held for the request's lifetime. */
+static int resfd_get(unsigned resfd)
+{
+	struct stat st;
+	uint64_t zero = 0;
+	int fd = fcntl((int)resfd, F_DUPFD_CLOEXEC, 0);
+
+	if (fd < 0)
+		return errno == EMFILE ? -EMFILE : -EBADF;
+	/*
+	 * eventfds are anonymous inodes (no file type); among those, only an
+	 * eventfd accepts an 8-byte write, and adding 0 changes nothing.
+	 */
+	if (fstat(fd, &st) || (st.st_mode & S_IFMT) ||
+	    write(fd, &zero, sizeof(zero)) != sizeof(zero)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+static int prep_rw(const struct iocb *cb, struct emu_req *req, bool write,
+		   bool vectored)
+{
+	size_t total = 0;
+	int ret;
+
+	if (cb->u.c.flags & IOCB_FLAG_IOPRIO) {
+		ret = ioprio_check(cb->aio_reqprio);
+		if (ret)
+			return ret;
+		req->ioprio = (unsigned short)cb->aio_reqprio;
+	}
+	ret = rw_flags_check((int)cb->aio_rw_flags, write);
+	if (ret)
+		return ret;
+	req->rw_flags = (int)cb->aio_rw_flags;
+	if ((req->fd_flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY))
+		return -EBADF;
+	if (vectored) {
+		const struct iovec *uv = cb->u.c.buf;
+		size_t n = cb->u.c.nbytes;
+
+		if (n > UIO_MAXIOV)
+			return -EINVAL;
+		if (n && uaio__unreadable(uv, n * sizeof(*uv)))
+			return -EFAULT;
+		if (n > EMU_FAST_IOV) {
+			req->iov = malloc(n * sizeof(*uv));
+			if (!req->iov) {
+				req->iov = req->iov_fast;
+				return -ENOMEM;
+			}
+		}
+		/* Copied now, as import_iovec() does: the caller may reuse
+		 * its array once io_submit returns. */
+		memcpy(req->iov, uv, n * sizeof(*uv));
+		for (size_t i = 0; i < n; i++) {
+			size_t len = req->iov[i].iov_len;
+			if ((ssize_t)len < 0)
+				return -EINVAL;
+			if (len > MAX_RW_COUNT - total)
+				req->iov[i].iov_len = len = MAX_RW_COUNT - total;
+			if (uaio__bad_uptr(req->iov[i].iov_base, len))
+				return -EFAULT;
+			total += len;
+		}
+		req->iovcnt = (int)n;
+	} else {
+		total = cb->u.c.nbytes;
+		if (total > MAX_RW_COUNT)
+			total = MAX_RW_COUNT;
+		if (uaio__bad_uptr(cb->u.c.buf, total))
+			return -EFAULT;
+		req->iov[0].iov_base = cb->u.c.buf;
+		req->iov[0].iov_len = total;
+		req->iovcnt = 1;
+	}
+	/* rw_verify_area() */
+	if (cb->u.c.offset < 0)
+		return -EINVAL;
+	if ((long long)((unsigned long long)cb->u.c.offset + total) < 0)
+		return -EINVAL;
+	req->offset = cb->u.c.offset;
+	return 0;
+}
+
+static int prep_fsync(const struct iocb *cb, struct emu_req *req)
+{
+	struct stat st;
+
+	if (cb->u.c.buf || cb->u.c.offset || cb->u.c.nbytes ||
+	    cb->aio_rw_flags)
+		return -EINVAL;
+	/* Pipes and sockets have no ->fsync. */
+	if (fstat(req->fd, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return -EINVAL;
+	return 0;
+}
+
+static int prep_poll(const struct iocb *cb, struct emu_req *req)
+{
+	unsigned long events = (unsigned long)cb->u.c.buf;
+
+	if ((unsigned short)events != events)
+		return -EINVAL;
+	if (cb->u.c.offset || cb->u.c.nbytes || cb->aio_rw_flags)
+		return -EINVAL;
+	req->poll_events = (short)events;
+	return 0;
+}
+
+/* __io_submit_one() and what follows it, once a slot is held. */
+int uaio__prep_iocb(struct iocb *user, const struct iocb *cb,
+		    struct emu_req *req)
+{
+	int flags = fcntl(cb->aio_fildes, F_GETFL);
+
+	if (flags < 0 || (flags & O_PATH))
+		return -EBADF;
+	req->fd = cb->aio_fildes;
+	req->fd_flags = flags;
+	if (cb->u.c.flags & IOCB_FLAG_RESFD) {
+		int fd = resfd_get(cb->u.c.resfd);
+		if (fd < 0)
+			return fd;
+		req->resfd = fd;
+	}
+	/* The kernel writes KIOCB_KEY (0): io_cancel checks it later. */
+	user->key = 0;
+	req->obj = user;
+	req->data = (uint64_t)(uintptr_t)cb->data;
+	req->opcode = cb->aio_lio_opcode;
+	req->rw_flags = 0;
+	req->ioprio = -1;
+	switch (cb->aio_lio_opcode) {
+	case CMD_PREAD:
+		return prep_rw(cb, req, false, false);
+	case CMD_PWRITE:
+		return prep_rw(cb, req, true, false);
+	case CMD_PREADV:
+		return prep_rw(cb, req, false, true);
+	case CMD_PWRITEV:
+		return prep_rw(cb, req, true, true);
+	case CMD_FSYNC:
+	case CMD_FDSYNC:
+		return prep_fsync(cb, req);
+	case CMD_POLL:
+		return prep_poll(cb, req);
+	default:
+		return -EINVAL;
+	}
+}

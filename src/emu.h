@@ -1,0 +1,98 @@
+/*
+ * emu.h - what the emulated engines (threads, uring) share: requests copied
+ * from iocbs, ring slot accounting, completion, waiting in io_getevents.
+ */
+#ifndef UAIO_EMU_H
+#define UAIO_EMU_H
+
+#include <sys/uio.h>
+
+#include "internal.h"
+#include "ring.h"
+
+/* Enough for most vectored requests without allocating (UIO_FASTIOV). */
+#define EMU_FAST_IOV 8
+
+enum emu_state {
+	REQ_FREE,
+	REQ_QUEUED,  /* accepted, not started: cancellable */
+	REQ_RUNNING, /* on a worker or in the kernel */
+	REQ_POLLING, /* a POLL waiting for readiness: cancellable */
+};
+
+/* A request: the iocb as the kernel would have read it at submit. */
+struct emu_req {
+	struct iocb *obj;
+	uint64_t data;
+	short opcode;
+	short poll_events;
+	int fd;		 /* the caller's, or our duplicate if fd_owned */
+	bool fd_owned;
+	int fd_flags;	 /* F_GETFL at submit */
+	int resfd;	 /* our duplicate of the eventfd, or -1 */
+	int rw_flags;
+	int ioprio;	 /* -1 unless IOCB_FLAG_IOPRIO */
+	long long offset;
+	struct iovec *iov; /* iov_fast or allocated */
+	int iovcnt;
+	enum emu_state state;	/* under the engine's lock */
+	bool cancelled;		/* io_cancel or io_destroy asked */
+	unsigned gen;		/* bumped at each reuse */
+	pthread_t worker;	/* the thread running it */
+	struct emu_req *next;	/* free list, queue, poll list */
+	void *engine_priv;
+	struct iovec iov_fast[EMU_FAST_IOV];
+};
+
+struct emu_ctx {
+	struct ring ring;
+	struct uaio_ctx *ctx;
+	_Atomic unsigned inflight; /* accepted, event not yet published */
+	struct emu_req *reqs;	   /* ring.nr of them */
+	struct emu_req *free;
+	pthread_mutex_t free_lock;
+	int wakefd; /* eventfd that io_getevents sleeps on */
+	_Atomic int waiters;
+	_Atomic bool dead;
+};
+
+int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events);
+void emu_fini(struct emu_ctx *e);
+
+/*
+ * io_submit for an emulated engine: validates each iocb in the kernel's
+ * order, reserves a ring slot, copies it into a request, then hands the
+ * accepted ones to start() in one batch.  Returns io_submit's value.
+ */
+typedef void (*emu_start_fn)(struct emu_ctx *e, struct emu_req **reqs, int n);
+int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
+	       emu_start_fn start);
+
+/* Publish the event for req, signal its eventfd, free req and its slot. */
+void emu_complete(struct emu_ctx *e, struct emu_req *req, long res);
+/* Drop req without an event (io_destroy discards them). */
+void emu_discard(struct emu_ctx *e, struct emu_req *req);
+
+int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
+		  struct io_event *events, const struct timespec *timeout,
+		  const sigset_t *mask);
+
+/* The live request for iocb, or NULL: io_cancel's lookup. */
+struct emu_req *emu_find(struct emu_ctx *e, struct iocb *iocb);
+
+/* Mark dead and wake every waiter: they return -EINVAL. */
+void emu_kill(struct emu_ctx *e);
+
+/* validate.c: the kernel's per-iocb checks, in its order. */
+int uaio__check_iocb(const struct iocb *cb);
+int uaio__prep_iocb(struct iocb *user, const struct iocb *cb,
+		    struct emu_req *req);
+/* RWF_* flags the running kernel knows. */
+int uaio__rwf_supported(void);
+
+static inline struct emu_ctx *emu_of(struct uaio_ctx *c)
+{
+	return c->priv;
+}
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * internal.h - what the library's files share: the context, the engine
+ * table, the registry of live contexts.  Nothing here is exported.
+ */
+#ifndef UAIO_INTERNAL_H
+#define UAIO_INTERNAL_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "libaio.h"
+#include "uaio.h"
+
+#define UAIO_API __attribute__((visibility("default")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* The kernel's opcodes and iocb flags (<linux/aio_abi.h> clashes with ours). */
+enum {
+	CMD_PREAD = 0,
+	CMD_PWRITE = 1,
+	CMD_FSYNC = 2,
+	CMD_FDSYNC = 3,
+	CMD_POLL = 5,
+	CMD_NOOP = 6,
+	CMD_PREADV = 7,
+	CMD_PWRITEV = 8,
+	CMD_MAX = 9,
+};
+#define IOCB_FLAG_RESFD (1u << 0)
+#define IOCB_FLAG_IOPRIO (1u << 1)
+
+/* The completion ring at the context handle, in the kernel's layout. */
+#define AIO_RING_MAGIC 0xa10a10a1u
+#define AIO_RING_COMPAT_FEATURES 1u
+#define AIO_RING_INCOMPAT_FEATURES 0u
+struct aio_ring {
+	unsigned id;
+	unsigned nr;
+	unsigned head;
+	unsigned tail;
+	unsigned magic;
+	unsigned compat_features;
+	unsigned incompat_features;
+	unsigned header_length;
+	struct io_event io_events[];
+};
+
+struct uaio_ctx;
+
+/*
+ * An engine.  aio.c is the only caller of these pointers; it has already
+ * looked the context up and holds a reference, so a method never sees a
+ * context that io_destroy has finished with.
+ */
+struct uaio_engine {
+	const char *name;
+	/* 0 if usable on this host, else -errno and a reason in why[len]. */
+	int (*probe)(char *why, size_t len);
+	/* Create the engine's side of c and set c->handle; -errno on failure. */
+	int (*setup)(struct uaio_ctx *c, unsigned nr_events);
+	/* nr is already capped to the ring and > 0; io_submit's return value. */
+	int (*submit)(struct uaio_ctx *c, long nr, struct iocb **iocbpp);
+	/* min_nr/nr validated; mask NULL unless io_pgetevents passed one. */
+	int (*getevents)(struct uaio_ctx *c, long min_nr, long nr,
+			 struct io_event *events, const struct timespec *timeout,
+			 const sigset_t *mask);
+	int (*cancel)(struct uaio_ctx *c, struct iocb *iocb,
+		      struct io_event *result);
+	/*
+	 * io_destroy, first half: c is already dead to new callers.  Wake
+	 * waiters, cancel what can be cancelled.  Callers still inside
+	 * methods leave on their own after this.
+	 */
+	void (*kill)(struct uaio_ctx *c);
+	/* Second half, once no caller is inside: wait for running I/O, free. */
+	void (*destroy)(struct uaio_ctx *c);
+};
+
+extern const struct uaio_engine uaio__engine_kernel;
+extern const struct uaio_engine uaio__engine_threads;
+#ifdef UAIO_HAVE_URING
+extern const struct uaio_engine uaio__engine_uring;
+#endif
+
+/* users: the number of callers inside, plus CTX_DEAD once destroyed. */
+#define CTX_DEAD (1u << 31)
+
+/*
+ * A context.  The struct itself is never freed, only recycled (ctxtab.c),
+ * so that a lookup racing with io_destroy always reads a valid struct.
+ */
+struct uaio_ctx {
+	_Atomic unsigned long handle; /* the io_context_t; 0 when free */
+	_Atomic unsigned users;
+	const struct uaio_engine *engine;
+	void *priv;			/* the engine's state */
+	char reason[UAIO_REASON_MAX]; /* why earlier engines were skipped */
+	struct uaio_ctx *next_free;
+};
+
+/* ctxtab.c: the registry of live contexts (lock-free lookups). */
+struct uaio_ctx *uaio__ctx_alloc(void);
+void uaio__ctx_free(struct uaio_ctx *c);
+int uaio__ctx_publish(struct uaio_ctx *c);
+struct uaio_ctx *uaio__ctx_get(unsigned long handle);
+void uaio__ctx_put(struct uaio_ctx *c);
+/* Mark dead and unpublish; false if it already was (a racing destroy). */
+bool uaio__ctx_kill(struct uaio_ctx *c);
+/* Wait until no caller but the destroyer is inside. */
+void uaio__ctx_wait_idle(struct uaio_ctx *c);
+
+static inline bool uaio__ctx_dead(const struct uaio_ctx *c)
+{
+	return atomic_load_explicit(&c->users, memory_order_acquire) &
+	       CTX_DEAD;
+}
+
+/* engine.c: choosing an engine at io_setup. */
+int uaio__setup(int nr_events, io_context_t *ctxp, const char *engines);
+const struct uaio_engine *uaio__engine_by_name(const char *name, size_t len);
+void uaio__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Host facts, probed once. */
+unsigned uaio__possible_cpus(void);
+unsigned long uaio__aio_max_nr(void);
+/* Ring slots the kernel would give for io_setup(nr): see ring.c. */
+unsigned uaio__ring_nr(unsigned nr_events, size_t *bytes);
+/* The highest user address plus one; beyond is the kernel's half. */
+#define UAIO_USER_END 0x00007ffffffff000ul
+static inline bool uaio__bad_uptr(const void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p;
+	return a > UAIO_USER_END || len > UAIO_USER_END - a;
+}
+/* NULL or in the kernel's half: where the kernel would fault at once. */
+static inline bool uaio__unreadable(const void *p, size_t len)
+{
+	return (uintptr_t)p < 4096 || uaio__bad_uptr(p, len);
+}
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * ring.h - the kernel-layout completion ring shared by the emulated engines.
+ */
+#ifndef UAIO_RING_H
+#define UAIO_RING_H
+
+#include "internal.h"
+
+struct ring {
+	struct aio_ring *ar; /* also the context handle */
+	unsigned nr;	     /* slots; at most nr - 1 events outstanding */
+	size_t bytes;
+	pthread_mutex_t produce_lock;
+	pthread_mutex_t consume_lock;
+};
+
+int ring_init(struct ring *r, unsigned nr_events);
+void ring_fini(struct ring *r);
+/* Append n events and publish them. */
+void ring_publish(struct ring *r, const struct io_event *ev, unsigned n);
+/* Move up to nr events to events[]; the count, or -EFAULT. */
+int ring_reap(struct ring *r, struct io_event *events, long nr);
+/* Events published and not yet consumed (by us or by the program). */
+unsigned ring_unreaped(struct ring *r);
+
+/* head as the program may have written it: the kernel reduces it modulo nr. */
+static inline unsigned ring_head(struct ring *r)
+{
+	return __atomic_load_n(&r->ar->head, __ATOMIC_ACQUIRE) % r->nr;
+}
+
+static inline bool ring_empty(struct ring *r)
+{
+	return ring_head(r) == __atomic_load_n(&r->ar->tail, __ATOMIC_ACQUIRE);
+}
+
+#endif
