@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "stats.h"
 
 /* Keep errno as the caller left it across a call. */
 #define ERRNO_SAVE int saved_errno_ = errno
@@ -82,6 +83,10 @@ UAIO_API int io_destroy(io_context_t ctx)
 	c->engine->kill(c);
 	uaio__ctx_wait_idle(c);
 	c->engine->destroy(c);
+	if (c->stats) {
+		uaio__stats_report(c);
+		uaio__stats_detach(c);
+	}
 	uaio__ctx_free(c);
 	ERRNO_RETURN(0);
 }
@@ -110,6 +115,8 @@ UAIO_API int io_submit(io_context_t ctx, long nr, struct iocb *ios[])
 	if (unlikely(!c))
 		ERRNO_RETURN(-EINVAL);
 	ret = nr ? c->engine->submit(c, nr, ios) : 0;
+	if (unlikely(c->stats) && ret > 0)
+		uaio__stats_submitted(c, ios, ret);
 	uaio__ctx_put(c);
 	ERRNO_RETURN(ret);
 }
@@ -147,6 +154,8 @@ static int getevents_common(io_context_t ctx, long min_nr, long nr,
 	else
 		ret = c->engine->getevents(c, min_nr, nr, events, timeout,
 					   mask);
+	if (unlikely(c->stats) && ret > 0 && c->engine == &uaio__engine_kernel)
+		uaio__stats_reaped(c, events, ret);
 	uaio__ctx_put(c);
 	return ret;
 }

@@ -99,6 +99,7 @@ struct uaio_ctx *uaio__ctx_alloc(void)
 	c->engine = NULL;
 	c->priv = NULL;
 	c->reason[0] = '\0';
+	c->stats = NULL;
 	c->next_free = NULL;
 	return c;
 }
@@ -208,6 +209,18 @@ static void tab_remove(struct uaio_ctx *c)
 			tab_tombs++;
 			break;
 		}
+	}
+	pthread_mutex_unlock(&tab_lock);
+}
+
+void uaio__ctx_foreach(void (*fn)(struct uaio_ctx *c))
+{
+	pthread_mutex_lock(&tab_lock);
+	for (unsigned i = 0; tab && i < TAB_SIZE; i++) {
+		struct uaio_ctx *c = atomic_load_explicit(&tab[i],
+							  memory_order_relaxed);
+		if (c && c != TOMBSTONE)
+			fn(c);
 	}
 	pthread_mutex_unlock(&tab_lock);
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "stats.h"
 
 int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events)
 {
@@ -147,6 +148,7 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 			req_put(e, req);
 			break;
 		}
+		req->t_submit = e->ctx->stats ? uaio__now_ns() : 0;
 		batch[n++] = req;
 		done++;
 		if (n == (int)(sizeof(batch) / sizeof(batch[0]))) {
@@ -180,6 +182,8 @@ void emu_complete(struct emu_ctx *e, struct emu_req *req, long res)
 		.res2 = 0,
 	};
 
+	if (unlikely(e->ctx->stats))
+		uaio__stats_completed(e->ctx, req->t_submit, res);
 	ring_publish(&e->ring, &ev, 1);
 	if (req->resfd >= 0) {
 		/* After the event is in the ring: a reader of the eventfd then

@@ -38,6 +38,7 @@ struct emu_req {
 	enum emu_state state;	/* under the engine's lock */
 	bool cancelled;		/* io_cancel or io_destroy asked */
 	unsigned gen;		/* bumped at each reuse */
+	uint64_t t_submit;	/* for statistics, 0 when off */
 	pthread_t worker;	/* the thread running it */
 	struct emu_req *next;	/* free list, queue, poll list */
 	void *engine_priv;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "stats.h"
 
 static const struct uaio_engine *const engines[] = {
 	&uaio__engine_kernel,
@@ -165,10 +166,12 @@ int uaio__setup(int nr_events, io_context_t *ctxp, const char *list)
 		goto fail;
 	}
 	c->engine = order[i];
+	uaio__stats_attach(c, (unsigned)nr_events);
 	ret = uaio__ctx_publish(c);
 	if (ret) {
 		c->engine->kill(c);
 		c->engine->destroy(c);
+		uaio__stats_detach(c);
 		goto fail;
 	}
 	if (c->reason[0] && !atomic_exchange(&told, true))

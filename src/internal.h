@@ -101,6 +101,7 @@ struct uaio_ctx {
 	const struct uaio_engine *engine;
 	void *priv;			/* the engine's state */
 	char reason[UAIO_REASON_MAX]; /* why earlier engines were skipped */
+	struct uaio_stats *stats;     /* NULL unless UAIO_STATS is set */
 	struct uaio_ctx *next_free;
 };
 
@@ -114,6 +115,8 @@ void uaio__ctx_put(struct uaio_ctx *c);
 bool uaio__ctx_kill(struct uaio_ctx *c);
 /* Wait until no caller but the destroyer is inside. */
 void uaio__ctx_wait_idle(struct uaio_ctx *c);
+/* Call fn on every live context (at exit). */
+void uaio__ctx_foreach(void (*fn)(struct uaio_ctx *c));
 
 static inline bool uaio__ctx_dead(const struct uaio_ctx *c)
 {
