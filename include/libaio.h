@@ -79,8 +79,8 @@ struct io_iocb_poll {
 }; /* result: the ready mask, or -errno */
 
 struct io_iocb_sockaddr {
-	struct sockaddr *addr;
-	int len;
+	PADDEDptr(struct sockaddr *addr, __pad1);
+	PADDEDul(len, __pad2);
 }; /* result: the sockaddr length, or -errno */
 
 struct io_iocb_common {
@@ -93,8 +93,8 @@ struct io_iocb_common {
 }; /* result: bytes transferred, or -errno */
 
 struct io_iocb_vector {
-	const struct iovec *vec;
-	int nr;
+	PADDEDptr(const struct iovec *vec, __pad1);
+	PADDEDul(nr, __pad2);
 	long long offset;
 }; /* result: bytes transferred, or -errno */
 

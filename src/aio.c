@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "stats.h"
+#include "uaccess.h"
 
 /* Keep errno as the caller left it across a call. */
 #define ERRNO_SAVE int saved_errno_ = errno
@@ -37,15 +38,18 @@
 static int setup_common(int maxevents, io_context_t *ctxp, const char *list)
 {
 	unsigned nr = (unsigned)maxevents, n;
+	io_context_t old;
 
-	if (uaio__unreadable(ctxp, sizeof(*ctxp)))
+	if (uaio__uread(&old, ctxp, sizeof(old)))
 		return -EFAULT;
-	if (*ctxp || nr == 0)
+	if (old || nr == 0)
 		return -EINVAL;
+	/* fs/aio.c: ioctx_alloc(), in unsigned int arithmetic, wrap included. */
 	n = nr < uaio__possible_cpus() * 4 ? uaio__possible_cpus() * 4 : nr;
-	if ((unsigned long)n * 2 > 0x10000000ul / sizeof(struct io_event))
+	n *= 2;
+	if (n > 0x10000000u / sizeof(struct io_event))
 		return -EINVAL;
-	if (nr > uaio__aio_max_nr())
+	if (!n || nr > uaio__aio_max_nr())
 		return -EAGAIN;
 	return uaio__setup((int)nr, ctxp, list);
 }
@@ -126,34 +130,68 @@ static bool zero_timeout(const struct timespec *t)
 	return t && t->tv_sec == 0 && t->tv_nsec == 0;
 }
 
-static int getevents_common(io_context_t ctx, long min_nr, long nr,
-			    struct io_event *events, struct timespec *timeout,
-			    const sigset_t *mask, bool check_mask)
+static bool ring_is_empty(io_context_t ctx)
 {
-	struct uaio_ctx *c;
-	int ret;
+	const struct aio_ring *ring = (const struct aio_ring *)ctx;
 
-	if (timeout && uaio__unreadable(timeout, sizeof(*timeout)))
-		return -EFAULT;
-	if (check_mask && mask && uaio__unreadable(mask, _NSIG / 8))
-		return -EFAULT;
-	c = uaio__ctx_get((unsigned long)ctx);
-	if (unlikely(!c))
-		return -EINVAL;
+	return ring->magic == AIO_RING_MAGIC &&
+	       __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE) ==
+		       __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
+}
+
+/* The kernel engine: the kernel checks everything, in its order. */
+static int getevents_kernel(struct uaio_ctx *c, long min_nr, long nr,
+			    struct io_event *events, struct timespec *timeout,
+			    const sigset_t *mask)
+{
+	struct timespec ts;
+
 	/*
 	 * libaio's peek: a zero timeout on an empty ring returns 0 without
 	 * a system call, before the kernel would check min_nr and nr.
 	 */
-	const struct aio_ring *ring = (const struct aio_ring *)ctx;
-	if (zero_timeout(timeout) && ring->magic == AIO_RING_MAGIC &&
-	    __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE) ==
-		    __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE))
+	if (timeout && ring_is_empty((io_context_t)c->handle)) {
+		if (uaio__uread(&ts, timeout, sizeof(ts)))
+			return -EFAULT;
+		if (zero_timeout(&ts))
+			return 0;
+	}
+	return c->engine->getevents(c, min_nr, nr, events, timeout, mask);
+}
+
+static int getevents_common(io_context_t ctx, long min_nr, long nr,
+			    struct io_event *events, struct timespec *timeout,
+			    const sigset_t *mask, bool check_mask)
+{
+	struct timespec ts;
+	sigset_t ss;
+	struct uaio_ctx *c = uaio__ctx_get((unsigned long)ctx);
+	int ret;
+
+	if (likely(c) && c->engine == &uaio__engine_kernel) {
+		ret = getevents_kernel(c, min_nr, nr, events, timeout, mask);
+		goto out;
+	}
+	/* Copied in the kernel's order: timeout, mask, then the context. */
+	ret = -EFAULT;
+	if (timeout && uaio__uread(&ts, timeout, sizeof(ts)))
+		goto out;
+	if (check_mask && mask && uaio__uread(&ss, mask, _NSIG / 8))
+		goto out;
+	ret = -EINVAL;
+	if (unlikely(!c))
+		return ret;
+	if (timeout && zero_timeout(&ts) && ring_is_empty(ctx))
 		ret = 0;
 	else if (unlikely(min_nr < 0 || min_nr > nr))
 		ret = -EINVAL;
 	else
-		ret = c->engine->getevents(c, min_nr, nr, events, timeout,
-					   mask);
+		ret = c->engine->getevents(c, min_nr, nr, events,
+					   timeout ? &ts : NULL,
+					   mask ? &ss : NULL);
+out:
+	if (unlikely(!c))
+		return ret;
 	if (unlikely(c->stats) && ret > 0 && c->engine == &uaio__engine_kernel)
 		uaio__stats_reaped(c, events, ret);
 	uaio__ctx_put(c);
@@ -209,17 +247,23 @@ UAIO_API int io_cancel_0_4(io_context_t ctx, struct iocb *iocb,
 int io_cancel_0_4(io_context_t ctx, struct iocb *iocb, struct io_event *result)
 {
 	ERRNO_SAVE;
-	struct uaio_ctx *c;
+	struct uaio_ctx *c = uaio__ctx_get((unsigned long)ctx);
+	unsigned key;
 	int ret;
 
-	if (uaio__unreadable(iocb, sizeof(*iocb)))
-		ERRNO_RETURN(-EFAULT);
-	if (iocb->key != 0)
-		ERRNO_RETURN(-EINVAL);
-	c = uaio__ctx_get((unsigned long)ctx);
-	if (!c)
-		ERRNO_RETURN(-EINVAL);
+	/* The kernel engine checks it all itself, in this same order. */
+	if (!c || c->engine != &uaio__engine_kernel) {
+		ret = -EFAULT;
+		if (uaio__uread(&key, &iocb->key, sizeof(key)))
+			goto out;
+		ret = -EINVAL;
+		if (key != 0 || !c)
+			goto out;
+	}
 	ret = c->engine->cancel(c, iocb, result);
+out:
+	if (!c)
+		ERRNO_RETURN(ret);
 	uaio__ctx_put(c);
 	ERRNO_RETURN(ret);
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "internal.h"
+#include "uaccess.h"
 
 int uaio__getevents(io_context_t ctx, long min_nr, long nr,
 		    struct io_event *events, struct timespec *timeout);
@@ -25,9 +26,10 @@ UAIO_API int io_queue_init(int maxevents, io_context_t *ctxp)
 {
 	if (maxevents <= 0)
 		return -EINVAL;
-	if (uaio__unreadable(ctxp, sizeof(*ctxp)))
+	io_context_t none = NULL;
+
+	if (uaio__uwrite(ctxp, &none, sizeof(none)))
 		return -EFAULT;
-	*ctxp = NULL;
 	return io_setup(maxevents, ctxp);
 }
 

@@ -19,6 +19,7 @@
 
 #include "emu.h"
 #include "stats.h"
+#include "uaccess.h"
 
 int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events)
 {
@@ -107,10 +108,42 @@ static void req_put(struct emu_ctx *e, struct emu_req *req)
 	atomic_fetch_sub_explicit(&e->inflight, 1, memory_order_release);
 }
 
+#define SUBMIT_CHUNK 64
+
+/*
+ * Copy up to SUBMIT_CHUNK iocb pointers and the iocbs they point to, with
+ * two system calls in all; returns how many were copied whole.  The one
+ * after them (if any of n) faulted.
+ */
+static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
+		       struct iocb *cbs)
+{
+	struct iovec l[SUBMIT_CHUNK], r[SUBMIT_CHUNK];
+	struct iovec la = {ptrs, (size_t)n * sizeof(*ptrs)},
+		     ra = {iocbpp, (size_t)n * sizeof(*ptrs)};
+	long np = (long)(uaio__uread_vec(&la, &ra, 1) / sizeof(*ptrs));
+
+	for (long i = 0; i < np; i++) {
+		if (uaio__unreadable(ptrs[i], sizeof(struct iocb))) {
+			np = i;
+			break;
+		}
+		l[i] = (struct iovec){&cbs[i], sizeof(struct iocb)};
+		r[i] = (struct iovec){ptrs[i], sizeof(struct iocb)};
+	}
+	return np ? (long)(uaio__uread_vec(l, r, (unsigned)np) /
+			   sizeof(struct iocb))
+		  : 0;
+}
+
 int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 	       emu_start_fn start)
 {
-	struct emu_req *batch[64];
+	struct emu_req *batch[SUBMIT_CHUNK];
+	struct iocb *ptrs[SUBMIT_CHUNK];
+	struct iocb cbs[SUBMIT_CHUNK];
+	long base = 0, copied = 0;
+	bool short_copy = false;
 	int n = 0, done = 0, ret = 0;
 
 	if (nr > (long)e->ring.nr)
@@ -120,17 +153,23 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 		struct iocb cb;
 		struct emu_req *req;
 
-		if (uaio__unreadable(iocbpp + i, sizeof(*iocbpp))) {
-			ret = -EFAULT;
-			break;
+		if (i == base + copied) {
+			long want = nr - i < SUBMIT_CHUNK ? nr - i : SUBMIT_CHUNK;
+			if (short_copy) {
+				ret = -EFAULT; /* iocbpp[i] or *iocbpp[i] */
+				break;
+			}
+			base = i;
+			copied = copy_iocbs(iocbpp + i, want, ptrs, cbs);
+			short_copy = copied < want;
+			if (!copied) {
+				ret = -EFAULT;
+				break;
+			}
 		}
-		user = iocbpp[i];
-		if (uaio__unreadable(user, sizeof(*user))) {
-			ret = -EFAULT;
-			break;
-		}
+		user = ptrs[i - base];
 		/* One read of the iocb, as copy_from_user() does. */
-		memcpy(&cb, user, sizeof(cb));
+		cb = cbs[i - base];
 		ret = uaio__check_iocb(&cb);
 		if (ret)
 			break;

@@ -17,6 +17,7 @@
 
 #include "internal.h"
 #include "stats.h"
+#include "uaccess.h"
 
 static const struct uaio_engine *const engines[] = {
 	&uaio__engine_kernel,
@@ -174,10 +175,15 @@ int uaio__setup(int nr_events, io_context_t *ctxp, const char *list)
 		uaio__stats_detach(c);
 		goto fail;
 	}
+	io_context_t handle = (io_context_t)atomic_load(&c->handle);
+	if (uaio__uwrite(ctxp, &handle, sizeof(handle))) {
+		/* The kernel kills the context when put_user() fails. */
+		io_destroy(handle);
+		return -EFAULT;
+	}
 	if (c->reason[0] && !atomic_exchange(&told, true))
 		uaio__debug("context on engine %s: %s", c->engine->name,
 			    c->reason);
-	*ctxp = (io_context_t)atomic_load(&c->handle);
 	return 0;
 fail:
 	uaio__ctx_free(c);

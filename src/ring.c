@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ring.h"
+#include "uaccess.h"
 
 unsigned uaio__ring_nr(unsigned nr_events, size_t *bytes)
 {
@@ -102,30 +103,38 @@ int ring_reap(struct ring *r, struct io_event *events, long nr)
 	unsigned head, tail;
 	long got = 0;
 
+	struct iovec seg[2];
+	unsigned nseg = 0, h;
+
 	pthread_mutex_lock(&r->consume_lock);
 	head = ring_head(r);
 	tail = __atomic_load_n(&ar->tail, __ATOMIC_ACQUIRE);
-	if (head != tail && nr > 0 &&
-	    uaio__unreadable(events, sizeof(*events))) {
-		/* The kernel leaves the events in the ring on EFAULT. */
-		pthread_mutex_unlock(&r->consume_lock);
-		return -EFAULT;
-	}
-	while (head != tail && got < nr) {
-		unsigned end = tail > head ? tail : r->nr;
-		long n = end - head;
+	/* At most two runs: to the end of the ring, then from its start. */
+	for (h = head; h != tail && got < nr && nseg < 2;) {
+		unsigned end = tail > h ? tail : r->nr;
+		long n = end - h;
 
 		if (n > nr - got)
 			n = nr - got;
-		memcpy(events + got, &ar->io_events[head],
-		       (size_t)n * sizeof(*events));
+		seg[nseg++] = (struct iovec){&ar->io_events[h],
+					     (size_t)n * sizeof(*events)};
 		got += n;
-		head += (unsigned)n;
-		if (head == r->nr)
-			head = 0;
+		h += (unsigned)n;
+		if (h == r->nr)
+			h = 0;
 	}
-	if (got)
-		__atomic_store_n(&ar->head, head, __ATOMIC_RELEASE);
+	if (got) {
+		size_t w = uaio__uwrite_vec(seg, nseg, events,
+					    (size_t)got * sizeof(*events));
+		got = (long)(w / sizeof(*events));
+		if (!got) {
+			/* The kernel leaves the events in the ring on EFAULT. */
+			pthread_mutex_unlock(&r->consume_lock);
+			return -EFAULT;
+		}
+		__atomic_store_n(&ar->head, (head + (unsigned)got) % r->nr,
+				 __ATOMIC_RELEASE);
+	}
 	pthread_mutex_unlock(&r->consume_lock);
 	return (int)got;
 }

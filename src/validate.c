@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "uaccess.h"
 
 #ifndef RWF_HIPRI
 #define RWF_HIPRI 0x01
@@ -180,8 +181,6 @@ static int prep_rw(const struct iocb *cb, struct emu_req *req, bool write,
 
 		if (n > UIO_MAXIOV)
 			return -EINVAL;
-		if (n && uaio__unreadable(uv, n * sizeof(*uv)))
-			return -EFAULT;
 		if (n > EMU_FAST_IOV) {
 			req->iov = malloc(n * sizeof(*uv));
 			if (!req->iov) {
@@ -191,7 +190,8 @@ static int prep_rw(const struct iocb *cb, struct emu_req *req, bool write,
 		}
 		/* Copied now, as import_iovec() does: the caller may reuse
 		 * its array once io_submit returns. */
-		memcpy(req->iov, uv, n * sizeof(*uv));
+		if (n && uaio__uread(req->iov, uv, n * sizeof(*uv)))
+			return -EFAULT;
 		for (size_t i = 0; i < n; i++) {
 			size_t len = req->iov[i].iov_len;
 			if ((ssize_t)len < 0)
@@ -264,8 +264,16 @@ int uaio__prep_iocb(struct iocb *user, const struct iocb *cb,
 			return fd;
 		req->resfd = fd;
 	}
-	/* The kernel writes KIOCB_KEY (0): io_cancel checks it later. */
-	user->key = 0;
+	/*
+	 * The kernel writes KIOCB_KEY (0), which io_cancel checks later.
+	 * Storing 0 over 0 changes nothing, so only a non-zero key costs a
+	 * checked write (a read-only iocb with key 0 is not caught).
+	 */
+	if (cb->key) {
+		unsigned zero = 0;
+		if (uaio__uwrite(&user->key, &zero, sizeof(zero)))
+			return -EFAULT;
+	}
 	req->obj = user;
 	req->data = (uint64_t)(uintptr_t)cb->data;
 	req->opcode = cb->aio_lio_opcode;

@@ -1,0 +1,23 @@
+/*
+ * uaccess.h - copies to and from the caller's memory that fail with EFAULT
+ * where the kernel would, instead of crashing.
+ */
+#ifndef UAIO_UACCESS_H
+#define UAIO_UACCESS_H
+
+#include <sys/uio.h>
+
+#include "internal.h"
+
+/* 0, or -EFAULT if any byte of src[len] is unreadable. */
+int uaio__uread(void *dst, const void *src, size_t len);
+/* 0, or -EFAULT if any byte of dst[len] is unwritable. */
+int uaio__uwrite(void *dst, const void *src, size_t len);
+/* Gather remote[i] into local[i]; the bytes copied before the first fault. */
+size_t uaio__uread_vec(const struct iovec *local, const struct iovec *remote,
+		       unsigned n);
+/* Write local[0..nl) contiguously to dst; the bytes written. */
+size_t uaio__uwrite_vec(const struct iovec *local, unsigned nl, void *dst,
+			size_t len);
+
+#endif

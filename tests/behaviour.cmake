@@ -1,0 +1,15 @@
+# Behaviour and concurrency tests: what each kind of request, notification,
+# wait and teardown does, and that many threads sharing a context lose nothing.
+uaio_test(rw-basic REF TIMEOUT 60)
+uaio_test(userspace-reap REF TIMEOUT 60)
+uaio_test(resfd REF TIMEOUT 30)
+uaio_test(poll REF TIMEOUT 30)
+uaio_test(cancel REF TIMEOUT 30)
+uaio_test(getevents-timeout REF TIMEOUT 30)
+uaio_test(eintr REF TIMEOUT 30)
+uaio_test(destroy-wakes REF TIMEOUT 30)
+uaio_test(destroy-canary REF TIMEOUT 120)
+uaio_test(fork REF TIMEOUT 30)
+uaio_test(mt-stress REF TIMEOUT 90)
+uaio_test(threads-lifecycle ENGINES threads TIMEOUT 60)
+uaio_test(pgetevents REF TIMEOUT 30)

@@ -1,0 +1,162 @@
+/*
+ * Helpers shared by the behaviour and concurrency tests (static inline, so
+ * each test program stays a single translation unit plus helpers.c).
+ */
+#ifndef UAIO_TEST_BEHAVIOUR_H
+#define UAIO_TEST_BEHAVIOUR_H
+
+#include "helpers.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The kernel's completion ring header, which every engine's handle points at.
+ */
+struct t_ring {
+	unsigned id;
+	unsigned nr;
+	unsigned head;
+	unsigned tail;
+	unsigned magic;
+	unsigned compat_features;
+	unsigned incompat_features;
+	unsigned header_length;
+	struct io_event events[];
+};
+
+#define T_RING_MAGIC 0xa10a10a1u
+
+static inline struct t_ring *t_ring(io_context_t ctx)
+{
+	return (struct t_ring *)ctx;
+}
+
+/* head and tail change under other threads: load them as a reaper would. */
+static inline unsigned t_head(const struct t_ring *r)
+{
+	return __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+}
+
+static inline unsigned t_tail(const struct t_ring *r)
+{
+	return __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+}
+
+static inline struct timespec t_ts_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000,
+			      .tv_nsec = (ms % 1000) * 1000000L};
+	return ts;
+}
+
+/* Short pauses that only let another thread reach a blocking call. */
+static inline void t_sleep_ms(long ms)
+{
+	struct timespec ts = t_ts_ms(ms);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static inline void t_submit1(io_context_t ctx, struct iocb *iocb)
+{
+	int ret = io_submit(ctx, 1, &iocb);
+	if (ret != 1)
+		T_FAIL("io_submit(opcode %d) = %d (%s), expected 1",
+		       iocb->aio_lio_opcode, ret,
+		       ret < 0 ? strerror(-ret) : "short");
+}
+
+/*
+ * Wait up to ms for exactly n events.  Returns the number got; a bounded wait
+ * keeps a broken engine from hanging the test until CTest's timeout.
+ */
+static inline int t_wait_events(io_context_t ctx, int n, struct io_event *ev,
+				long ms)
+{
+	double end = t_now_ms() + ms;
+	int got = 0;
+
+	while (got < n) {
+		double left = end - t_now_ms();
+		struct timespec ts;
+		int ret;
+
+		if (left <= 0)
+			break;
+		ts = t_ts_ms((long)left + 1);
+		ret = io_getevents(ctx, n - got, n - got, ev + got, &ts);
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0)
+			T_FAIL("io_getevents: %s", strerror(-ret));
+		got += ret;
+	}
+	return got;
+}
+
+/* Reap one event within 5 s or fail. */
+static inline void t_wait1(io_context_t ctx, struct io_event *ev)
+{
+	if (t_wait_events(ctx, 1, ev, 5000) != 1)
+		T_FAIL("no completion within 5 s");
+}
+
+/* Check that ev completes iocb with res (and res2 0, data as submitted). */
+#define T_EVENT(ev, iocbp, want_res)                                           \
+	do {                                                                   \
+		T_ASSERT((ev)->obj == (iocbp));                                \
+		T_ASSERT((ev)->data == (iocbp)->data);                         \
+		T_EQ((long)(ev)->res, (want_res));                             \
+		T_EQ((long)(ev)->res2, 0);                                     \
+	} while (0)
+
+/* Submit one iocb, reap its event within 5 s and check res. */
+static inline void t_run1(io_context_t ctx, struct iocb *iocb, long want_res)
+{
+	struct io_event ev;
+
+	t_submit1(ctx, iocb);
+	t_wait1(ctx, &ev);
+	T_EVENT(&ev, iocb, want_res);
+}
+
+/* A {0,0} pass: how many events are ready right now (at most nr). */
+static inline int t_peek(io_context_t ctx, int nr, struct io_event *ev)
+{
+	struct timespec zero = {0, 0};
+	int ret = io_getevents(ctx, 0, nr, ev, &zero);
+	if (ret < 0)
+		T_FAIL("io_getevents({0,0}): %s", strerror(-ret));
+	return ret;
+}
+
+/* Entries in a /proc directory, without . and .. */
+static inline int t_count_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		T_FAIL("opendir(%s): %s", path, strerror(errno));
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	/* For /proc/self/fd this includes opendir's own fd, on every call. */
+	return n;
+}
+
+static inline void t_pipe(int p[2])
+{
+	if (pipe2(p, O_CLOEXEC) < 0)
+		T_FAIL("pipe2: %s", strerror(errno));
+}
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * IOCB_CMD_POLL: one-shot readiness with the mask the kernel reports, which
+ * differs between "ready at submit" (the requested bits only) and "became
+ * ready later" (the bits of the wake-up, e.g. POLLIN|POLLRDNORM).
+ */
+#include "behaviour.h"
+
+#include <poll.h>
+
+static void drain(int fd)
+{
+	char buf[4096];
+	int fl = fcntl(fd, F_GETFL);
+
+	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	fcntl(fd, F_SETFL, fl);
+}
+
+int main(void)
+{
+	io_context_t ctx = t_setup(16);
+	struct iocb iocb;
+	struct io_event ev[2];
+	char buf[4096];
+	int p[2], fl;
+
+	t_pipe(p);
+
+	/* Ready at submit: only the requested bit. */
+	T_EQ(write(p[1], "a", 1), 1);
+	io_prep_poll(&iocb, p[0], POLLIN);
+	iocb.data = (void *)0x1;
+	t_run1(ctx, &iocb, POLLIN);
+	drain(p[0]);
+
+	/* Ready later: the wake-up's bits, POLLIN|POLLRDNORM (0x41). */
+	io_prep_poll(&iocb, p[0], POLLIN);
+	iocb.data = (void *)0x2;
+	t_submit1(ctx, &iocb);
+	t_sleep_ms(20);
+	T_EQ(t_peek(ctx, 1, ev), 0);
+	T_EQ(write(p[1], "b", 1), 1);
+	t_wait1(ctx, ev);
+	T_EVENT(&ev[0], &iocb, POLLIN | POLLRDNORM);
+
+	/* One-shot: further readiness changes produce nothing. */
+	drain(p[0]);
+	T_EQ(write(p[1], "c", 1), 1);
+	t_sleep_ms(20);
+	T_EQ(t_peek(ctx, 2, ev), 0);
+	drain(p[0]);
+
+	/* POLLOUT on an empty pipe's write end: ready at submit. */
+	io_prep_poll(&iocb, p[1], POLLOUT);
+	iocb.data = (void *)0x3;
+	t_run1(ctx, &iocb, POLLOUT);
+
+	/* A request for both on the write end gets only what applies. */
+	io_prep_poll(&iocb, p[1], POLLIN | POLLOUT);
+	iocb.data = (void *)0x4;
+	t_run1(ctx, &iocb, POLLOUT);
+
+	/*
+	 * POLLOUT on a full pipe fires when a reader makes room, with the
+	 * reader's wake-up bits POLLOUT|POLLWRNORM (0x104).
+	 */
+	fl = fcntl(p[1], F_GETFL);
+	fcntl(p[1], F_SETFL, fl | O_NONBLOCK);
+	memset(buf, 'z', sizeof(buf));
+	while (write(p[1], buf, sizeof(buf)) > 0)
+		;
+	T_EQ(errno, EAGAIN);
+	fcntl(p[1], F_SETFL, fl);
+	io_prep_poll(&iocb, p[1], POLLOUT);
+	iocb.data = (void *)0x5;
+	t_submit1(ctx, &iocb);
+	t_sleep_ms(20);
+	T_EQ(t_peek(ctx, 1, ev), 0);
+	drain(p[0]);
+	t_wait1(ctx, ev);
+	T_EVENT(&ev[0], &iocb, POLLOUT | POLLWRNORM);
+
+	/*
+	 * Hang-up is always reported: closing the write end completes a
+	 * POLLIN request on the read end with POLLHUP alone.
+	 */
+	io_prep_poll(&iocb, p[0], POLLIN);
+	iocb.data = (void *)0x6;
+	t_submit1(ctx, &iocb);
+	t_sleep_ms(20);
+	T_EQ(t_peek(ctx, 1, ev), 0);
+	close(p[1]);
+	t_wait1(ctx, ev);
+	T_EVENT(&ev[0], &iocb, POLLHUP);
+
+	/* Two requests on one fd both complete. */
+	close(p[0]);
+	t_pipe(p);
+	{
+		struct iocb a, b, *ab[2] = {&a, &b};
+		io_prep_poll(&a, p[0], POLLIN);
+		io_prep_poll(&b, p[0], POLLIN);
+		a.data = (void *)0xa;
+		b.data = (void *)0xb;
+		T_EQ(io_submit(ctx, 2, ab), 2);
+		t_sleep_ms(20);
+		T_EQ(t_peek(ctx, 2, ev), 0);
+		T_EQ(write(p[1], "d", 1), 1);
+		T_EQ(t_wait_events(ctx, 2, ev, 5000), 2);
+		T_ASSERT(ev[0].obj != ev[1].obj);
+		for (int i = 0; i < 2; i++)
+			T_EVENT(&ev[i], ev[i].obj, POLLIN | POLLRDNORM);
+	}
+
+	T_EQ(io_destroy(ctx), 0);
+	return 0;
+}
