@@ -46,6 +46,7 @@ int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events)
 	}
 	atomic_init(&e->inflight, 0);
 	atomic_init(&e->waiters, 0);
+	atomic_init(&e->wake_pending, false);
 	atomic_init(&e->dead, false);
 	return 0;
 }
@@ -205,7 +206,11 @@ static void wake_waiters(struct emu_ctx *e)
 	/* Pairs with the fence in emu_getevents: a waiter sees the event or
 	 * we see the waiter. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&e->waiters, memory_order_relaxed)) {
+	if (atomic_load_explicit(&e->waiters, memory_order_relaxed) &&
+	    !atomic_exchange_explicit(&e->wake_pending, true,
+				      memory_order_acq_rel)) {
+		/* One write wakes every sleeper: later completions before
+		 * they run need none. */
 		uint64_t one = 1;
 		ssize_t r = write(e->wakefd, &one, sizeof(one));
 		(void)r; /* only EAGAIN at a count of 2^64-2: still readable */
@@ -330,6 +335,10 @@ int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 			uint64_t v;
 			ssize_t r = read(e->wakefd, &v, sizeof(v));
 			(void)r;
+			/* Before reaping: an event published after this point
+			 * either is reaped below or writes the eventfd again. */
+			atomic_store_explicit(&e->wake_pending, false,
+					      memory_order_seq_cst);
 		}
 		atomic_fetch_sub(&e->waiters, 1);
 		if (atomic_load_explicit(&e->dead, memory_order_seq_cst)) {

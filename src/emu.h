@@ -54,6 +54,7 @@ struct emu_ctx {
 	pthread_mutex_t free_lock;
 	int wakefd; /* eventfd that io_getevents sleeps on */
 	_Atomic int waiters;
+	_Atomic bool wake_pending; /* wakefd written, no waiter has woken yet */
 	_Atomic bool dead;
 };
 

@@ -470,14 +470,12 @@ static void threads_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 	t->qtail = (struct emu_req *)((char *)tailp -
 				      offsetof(struct emu_req, next));
 	t->queued += count;
-	unsigned wake = t->nidle;
+	unsigned wake = t->nidle < count ? t->nidle : count;
 	grow_pool(t);
-	if (count >= wake)
-		pthread_cond_broadcast(&t->work);
-	else
-		while (count--)
-			pthread_cond_signal(&t->work);
 	pthread_mutex_unlock(&t->lock);
+	/* After unlocking, so that a woken worker does not block on it. */
+	while (wake--)
+		pthread_cond_signal(&t->work);
 }
 
 static int threads_probe(char *why, size_t len)

@@ -20,6 +20,25 @@
 
 static __thread uintptr_t stack_top;
 static _Atomic int pvm_state; /* 0 unknown, 1 works, -1 unavailable */
+static _Atomic pid_t self_pid;	/* glibc no longer caches getpid() */
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+
+static void pid_after_fork(void)
+{
+	atomic_store_explicit(&self_pid, getpid(), memory_order_relaxed);
+}
+
+static void pid_init(void)
+{
+	pid_after_fork();
+	pthread_atfork(NULL, NULL, pid_after_fork);
+}
+
+static pid_t self(void)
+{
+	pthread_once(&pid_once, pid_init);
+	return atomic_load_explicit(&self_pid, memory_order_relaxed);
+}
 
 /* The live part of this thread's stack: from our frame to its top. */
 static bool on_live_stack(const void *p, size_t len)
@@ -65,7 +84,7 @@ size_t uaio__uread_vec(const struct iovec *local, const struct iovec *remote,
 	for (unsigned i = 0; i < n; i++)
 		total += remote[i].iov_len;
 	if (!pvm_unavailable()) {
-		r = process_vm_readv(getpid(), local, n, remote, n, 0);
+		r = process_vm_readv(self(), local, n, remote, n, 0);
 		int err = errno;
 		pvm_note(r, err);
 		if (r >= 0 || !pvm_unavailable())
@@ -110,7 +129,7 @@ size_t uaio__uwrite_vec(const struct iovec *local, unsigned nl, void *dst,
 		return done;
 	}
 	struct iovec r = {dst, len};
-	ssize_t w = process_vm_writev(getpid(), local, nl, &r, 1, 0);
+	ssize_t w = process_vm_writev(self(), local, nl, &r, 1, 0);
 	int err = errno;
 	pvm_note(w, err);
 	if (w < 0 && pvm_unavailable())

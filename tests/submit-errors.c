@@ -248,6 +248,18 @@ static void readonly_iocb(void)
 	munmap(cb, 2 * page);
 }
 
+/* Whether the RT I/O class is allowed: CAP_SYS_ADMIN or CAP_SYS_NICE. */
+static bool may_use_rt(void)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[0].effective &
+	       ((1u << CAP_SYS_ADMIN) | (1u << CAP_SYS_NICE));
+}
+
 static void ioprio(void)
 {
 	struct iocb cb;
@@ -265,12 +277,12 @@ static void ioprio(void)
 	cb.aio_reqprio = PRIO(7, 0);
 	cb.aio_rw_flags = V_RWF_UNKNOWN;
 	REJECT(&cb, -EINVAL, 1);
-	/* Valid classes; RT needs CAP_SYS_ADMIN or CAP_SYS_NICE (root). */
+	/* Valid classes; RT needs CAP_SYS_ADMIN or CAP_SYS_NICE. */
 	{
 		static const short ok[] = {PRIO(0, 0), PRIO(1, 0), PRIO(1, 7),
 					   PRIO(2, 0), PRIO(2, 7), PRIO(3, 0)};
 		for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-			if (geteuid() != 0 && (ok[i] >> 13) == 1)
+			if (!may_use_rt() && (ok[i] >> 13) == 1)
 				continue;
 			prep_read(&cb);
 			cb.u.c.flags = IOCB_FLAG_IOPRIO;
@@ -554,7 +566,7 @@ int main(void)
 	rw_checks();
 	sync_and_poll_fields();
 	accepted();
-	if (geteuid() == 0)
+	if (may_use_rt())
 		ioprio_unprivileged();
 
 	/* No rejected iocb left an event behind. */
