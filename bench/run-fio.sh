@@ -127,8 +127,9 @@ if [ -z "$uaio_lib" ]; then
 	done
 fi
 
-# Methods: "label|ioengine|uaio engine or -".
+# Methods: "label|ioengine|uaio engine or -"; na[i]: why method i cannot run.
 methods=("libaio (system)|libaio|-")
+na=()
 if [ -n "$uaio_lib" ] && [ -e "$uaio_lib/libaio.so.1" ]; then
 	uaio_lib=$(cd "$uaio_lib" && pwd)
 	# fio must load uaio's copy, not the system's, under LD_LIBRARY_PATH.
@@ -142,6 +143,22 @@ if [ -n "$uaio_lib" ] && [ -e "$uaio_lib/libaio.so.1" ]; then
 	for e in ${engines//,/ }; do
 		methods+=("uaio $e|libaio|$e")
 	done
+	# uaio_probe says why an engine cannot run here (fio would only say ENOSYS).
+	if command -v python3 >/dev/null; then
+		for ((i = 0; i < ${#methods[@]}; i++)); do
+			IFS='|' read -r label ioengine engine <<<"${methods[$i]}"
+			[ "$engine" = - ] && continue
+			why=$(python3 - "$uaio_lib/libaio.so.1" "$engine" <<'PY'
+import ctypes, sys
+buf = ctypes.create_string_buffer(256)
+r = ctypes.CDLL(sys.argv[1]).uaio_probe(sys.argv[2].encode(), buf, 256)
+if r < 0:
+    print(buf.value.decode() or "error %d" % -r)
+PY
+			)
+			[ -n "$why" ] && na[i]=$why
+		done
+	fi
 else
 	echo "run-fio.sh: no uaio libaio.so.1 found (use --uaio-lib DIR): only the system libaio and io_uring run" >&2
 fi
@@ -200,6 +217,7 @@ for ((r = 1; r <= runs; r++)); do
 			i=$(((k + r - 1) % n))
 			IFS='|' read -r label ioengine engine <<<"${methods[$i]}"
 			[ -e "$work/$j.$i.failed" ] && continue
+			[ -n "${na[i]:-}" ] && continue
 			echo "run-fio.sh: [$j $r/$runs] $label" >&2
 			if [ "$j" = uncached ]; then
 				sync
@@ -212,19 +230,21 @@ for ((r = 1; r <= runs; r++)); do
 			if [ "$engine" = - ]; then
 				env -u LD_LIBRARY_PATH -u UAIO_ENGINE fio "${common[@]}" \
 					--ioengine="$ioengine" $(job_args "$j") \
-					--output="$out" >/dev/null 2>"$out.err"
+					--output="$out" >"$out.err" 2>&1
 			else
 				env LD_LIBRARY_PATH="$uaio_lib" UAIO_ENGINE="$engine" fio "${common[@]}" \
 					--ioengine="$ioengine" $(job_args "$j") \
-					--output="$out" >/dev/null 2>"$out.err"
+					--output="$out" >"$out.err" 2>&1
 			fi
 			rc=$?
 			iops=$(json_field "$out" '.jobs[0].read.iops' 2>/dev/null)
 			errs=$(json_field "$out" '.jobs[0].error' 2>/dev/null)
 			if [ $rc -ne 0 ] || [ -z "$iops" ] || [ "${errs:-0}" != 0 ]; then
-				{
-					echo "fio exit $rc, job error ${errs:-?}: $(grep -v '^$' "$out.err" | head -n 2 | tr '\n' ' ')"
-				} >"$work/$j.$i.failed"
+				msg=$(grep -v '^$' "$out.err" | head -n 2 | tr '\n' ' ')
+				if [ -n "${errs:-}" ] && [ "$errs" != 0 ] && command -v perl >/dev/null; then
+					errs="$errs ($(perl -e '$! = shift; print "$!"' "$errs"))"
+				fi
+				echo "fio exit $rc, job error ${errs:-?}${msg:+: $msg}" >"$work/$j.$i.failed"
 				echo "run-fio.sh: $label failed on $j: $(cat "$work/$j.$i.failed")" >&2
 				continue
 			fi
@@ -251,6 +271,10 @@ for j in "${selected_jobs[@]}"; do
 	[ -s "$work/$j.0.iops" ] && ref=$(median "$work/$j.0.iops")
 	for ((i = 0; i < ${#methods[@]}; i++)); do
 		IFS='|' read -r label ioengine engine <<<"${methods[$i]}"
+		if [ -n "${na[i]:-}" ]; then
+			printf '%-18s n/a: %s\n' "$label" "${na[i]}"
+			continue
+		fi
 		if [ -e "$work/$j.$i.failed" ]; then
 			printf '%-18s FAILED: %s\n' "$label" "$(cat "$work/$j.$i.failed")"
 			continue

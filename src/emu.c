@@ -201,7 +201,7 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 	return done ? done : ret;
 }
 
-static void wake_waiters(struct emu_ctx *e)
+void emu_wake(struct emu_ctx *e)
 {
 	/* Pairs with the fence in emu_getevents: a waiter sees the event or
 	 * we see the waiter. */
@@ -237,7 +237,7 @@ void emu_complete(struct emu_ctx *e, struct emu_req *req, long res)
 		(void)r; /* the kernel ignores overflow too */
 	}
 	req_put(e, req);
-	wake_waiters(e);
+	emu_wake(e);
 }
 
 void emu_discard(struct emu_ctx *e, struct emu_req *req)
@@ -263,8 +263,7 @@ void emu_kill(struct emu_ctx *e)
 	(void)r;
 }
 
-/* Absolute CLOCK_MONOTONIC deadline of a relative timeout. */
-static struct timespec deadline_of(const struct timespec *t)
+struct timespec emu_deadline(const struct timespec *t)
 {
 	struct timespec now, d;
 	long long ns;
@@ -278,7 +277,7 @@ static struct timespec deadline_of(const struct timespec *t)
 	return d;
 }
 
-static bool remaining(const struct timespec *deadline, struct timespec *left)
+bool emu_time_left(const struct timespec *deadline, struct timespec *left)
 {
 	struct timespec now;
 	long long ns;
@@ -308,7 +307,7 @@ int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 		/* A negative timeout waits forever (ktime < 0). */
 		forever = ns < 0;
 		if (!forever)
-			deadline = deadline_of(timeout);
+			deadline = emu_deadline(timeout);
 	}
 	for (;;) {
 		ret = ring_reap(&e->ring, events + got, nr - got);
@@ -319,7 +318,7 @@ int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 			break;
 		if (atomic_load_explicit(&e->dead, memory_order_acquire))
 			return got ? (int)got : -EINVAL;
-		if (!forever && !remaining(&deadline, &left))
+		if (!forever && !emu_time_left(&deadline, &left))
 			break;
 
 		atomic_fetch_add_explicit(&e->waiters, 1, memory_order_seq_cst);
@@ -354,6 +353,28 @@ int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 	}
 	/* Pass the baton: others may wait for what we left in the ring. */
 	if (!ring_empty(&e->ring))
-		wake_waiters(e);
+		emu_wake(e);
 	return (int)got;
+}
+
+bool emu_poll_now(const struct emu_req *req, long *res)
+{
+	struct pollfd p = {.fd = req->fd, .events = req->poll_events};
+
+	/* poll(2) limits revents to the events asked plus POLLERR|POLLHUP
+	 * (and POLLNVAL), as aio_poll() masks vfs_poll() at submit. */
+	if (poll(&p, 1, 0) > 0 && p.revents) {
+		*res = (unsigned short)p.revents;
+		return true;
+	}
+	return false;
+}
+
+short emu_poll_ask(short ev)
+{
+	if (ev & POLLIN)
+		ev |= POLLRDNORM;
+	if (ev & POLLOUT)
+		ev |= POLLWRNORM;
+	return ev;
 }

@@ -22,7 +22,7 @@ enum emu_state {
 
 /* A request: the iocb as the kernel would have read it at submit. */
 struct emu_req {
-	struct iocb *obj;
+	struct iocb *_Atomic obj; /* atomic: io_cancel scans without locks */
 	uint64_t data;
 	short opcode;
 	short poll_events;
@@ -35,7 +35,7 @@ struct emu_req {
 	long long offset;
 	struct iovec *iov; /* iov_fast or allocated */
 	int iovcnt;
-	enum emu_state state;	/* under the engine's lock */
+	_Atomic enum emu_state state; /* changed under the engine's lock */
 	bool cancelled;		/* io_cancel or io_destroy asked */
 	unsigned gen;		/* bumped at each reuse */
 	uint64_t t_submit;	/* for statistics, 0 when off */
@@ -78,6 +78,24 @@ void emu_discard(struct emu_ctx *e, struct emu_req *req);
 int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 		  struct io_event *events, const struct timespec *timeout,
 		  const sigset_t *mask);
+
+/* Wake the threads sleeping in emu_getevents (if any) to look again. */
+void emu_wake(struct emu_ctx *e);
+/* io_getevents' timeout: the absolute CLOCK_MONOTONIC deadline of t, and
+ * the time left before it (false once it has passed). */
+struct timespec emu_deadline(const struct timespec *t);
+bool emu_time_left(const struct timespec *deadline, struct timespec *left);
+
+/*
+ * IOCB_CMD_POLL results as the kernel reports them.  Ready at submit, the
+ * kernel returns the mask of vfs_poll() limited to the events asked plus
+ * POLLERR|POLLHUP (0x1 for a readable pipe): emu_poll_now() polls req's fd
+ * without waiting and gives that.  Ready later, it returns the wake-up key
+ * (0x41 for a pipe): poll for emu_poll_ask(events), which adds the *NORM
+ * twins of POLLIN and POLLOUT, and report what comes back.
+ */
+bool emu_poll_now(const struct emu_req *req, long *res);
+short emu_poll_ask(short events);
 
 /* The live request for iocb, or NULL: io_cancel's lookup. */
 struct emu_req *emu_find(struct emu_ctx *e, struct iocb *iocb);

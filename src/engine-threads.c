@@ -303,17 +303,6 @@ static void poll_add(struct tctx *t, struct emu_req *req)
 	(void)r;
 }
 
-/* What poll() is asked for: the events and their *NORM twins, so that the
- * result reads like the kernel's wake-up key (0x41 for a pipe). */
-static short poll_ask(short ev)
-{
-	if (ev & POLLIN)
-		ev |= POLLRDNORM;
-	if (ev & POLLOUT)
-		ev |= POLLWRNORM;
-	return ev;
-}
-
 static void *poller_main(void *arg)
 {
 	struct tctx *t = arg;
@@ -326,7 +315,7 @@ static void *poller_main(void *arg)
 		t->pfds[0] = (struct pollfd){.fd = t->pollwake, .events = POLLIN};
 		for (struct emu_req *r = t->polls; r; r = r->next) {
 			t->pfds[n] = (struct pollfd){
-				.fd = r->fd, .events = poll_ask(r->poll_events)};
+				.fd = r->fd, .events = emu_poll_ask(r->poll_events)};
 			t->preqs[n] = r;
 			t->pgens[n] = r->gen;
 			n++;
@@ -393,9 +382,9 @@ static bool try_inline(struct tctx *t, struct emu_req *req)
 	req->engine_priv = NULL;
 	switch (req->opcode) {
 	case CMD_POLL: {
-		struct pollfd p = {.fd = req->fd, .events = req->poll_events};
-		if (poll(&p, 1, 0) > 0 && p.revents) {
-			emu_complete(&t->e, req, (unsigned short)p.revents);
+		long res;
+		if (emu_poll_now(req, &res)) {
+			emu_complete(&t->e, req, res);
 			return true;
 		}
 		return false;

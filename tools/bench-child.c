@@ -91,6 +91,53 @@ static uint64_t xorshift(uint64_t *s)
 	return *s * 0x2545f4914f6cdd1dull;
 }
 
+/*
+ * Block numbers in a random order without repeats, as fio's random map
+ * gives by default: without it an "uncached" cell would partly re-read
+ * blocks it cached itself.  A bijection on k-bit numbers (xorshift and odd
+ * multiplies) applied to a counter, skipping values past the file; a new
+ * pass, with a new key, when all 2^k have been used.
+ */
+struct perm {
+	uint64_t i, key, mask, nblocks;
+	unsigned shift;
+	uint64_t passes;
+};
+
+static void perm_init(struct perm *p, uint64_t nblocks, uint64_t *seed)
+{
+	unsigned k = 1;
+
+	while (k < 64 && (1ull << k) < nblocks)
+		k++;
+	p->mask = k == 64 ? ~0ull : (1ull << k) - 1;
+	p->shift = k / 2 ? k / 2 : 1;
+	p->nblocks = nblocks;
+	p->key = xorshift(seed);
+	p->i = 0;
+	p->passes = 0;
+}
+
+static uint64_t perm_next(struct perm *p, uint64_t *seed)
+{
+	for (;;) {
+		uint64_t x = (p->i + p->key) & p->mask;
+
+		for (int r = 0; r < 3; r++) {
+			x ^= x >> p->shift;
+			x = (x * 0x9e3779b97f4a7c15ull) & p->mask;
+		}
+		x ^= x >> p->shift;
+		if (p->i++ == p->mask) {
+			p->i = 0;
+			p->key = xorshift(seed);
+			p->passes++;
+		}
+		if (x < p->nblocks)
+			return x;
+	}
+}
+
 struct slot {
 	struct iocb cb;
 	uint64_t t_submit;
@@ -103,6 +150,7 @@ int bench_child(const struct bench_cell *c)
 	uint64_t done = 0, lat_sum = 0, lat_max = 0, sub_ns = 0, sub_ops = 0;
 	uint64_t t0, deadline, next_progress, elapsed = 0;
 	struct slot *slots;
+	struct perm perm;
 	struct iocb **freel, **batch;
 	struct io_event *ev;
 	uint64_t *hist;
@@ -151,8 +199,8 @@ int bench_child(const struct bench_cell *c)
 	r = f.setup((int)c->depth, &ctx);
 	if (r < 0)
 		return report(r == -ENOSYS || r == -EPERM || r == -EAGAIN
-				      ? BENCH_EXIT_NA
-				      : 1,
+				  ? BENCH_EXIT_NA
+				  : 1,
 			      "io_setup(%u): %s", c->depth, strerror(-r));
 	if (c->impl != IMPL_LIBAIO) {
 		char name[UAIO_ENGINE_NAME_MAX] = "?";
@@ -167,6 +215,7 @@ int bench_child(const struct bench_cell *c)
 	for (unsigned i = 0; i < c->depth; i++)
 		freel[i] = &slots[i].cb;
 	nfree = c->depth;
+	perm_init(&perm, nblocks, &seed);
 
 	t0 = now_ns();
 	deadline = t0 + (uint64_t)(c->duration * 1e9);
@@ -179,11 +228,7 @@ int bench_child(const struct bench_cell *c)
 		while (!stopping && nfree) {
 			struct iocb *cb = freel[--nfree];
 			unsigned i = (unsigned)((struct slot *)cb - slots);
-			uint64_t off = (uint64_t)(((unsigned __int128)xorshift(
-							   &seed) *
-						   nblocks) >>
-						  64) *
-				       c->bs;
+			uint64_t off = perm_next(&perm, &seed) * c->bs;
 			bool rd = c->rw == RW_READ ||
 				  (c->rw == RW_MIX &&
 				   xorshift(&seed) % 100 < c->rwmix);
@@ -229,25 +274,27 @@ int bench_child(const struct bench_cell *c)
 
 			if (res != (long)c->bs) {
 				const char *what =
-					s->cb.aio_lio_opcode == IO_CMD_PREAD
-						? "read"
-						: "write";
+				    s->cb.aio_lio_opcode == IO_CMD_PREAD
+					? "read"
+					: "write";
 
 				if (res >= 0)
-					return report(1,
-						      "short %s: %ld of %" PRIu64
-						      " bytes at offset %lld",
-						      what, res, c->bs,
-						      s->cb.u.c.offset);
+					return report(
+					    1,
+					    "short %s: %ld of %" PRIu64
+					    " bytes at offset %lld",
+					    what, res, c->bs, s->cb.u.c.offset);
 				return report(
-					1, "%s of %" PRIu64 " bytes at offset %lld: %s%s",
-					what, c->bs, s->cb.u.c.offset,
-					strerror((int)-res),
-					res == -EINVAL && c->mode == MODE_DIRECT
-						? " (O_DIRECT needs --bs to be "
-						  "a multiple of the device's "
-						  "logical block size)"
-						: "");
+				    1,
+				    "%s of %" PRIu64
+				    " bytes at offset %lld: %s%s",
+				    what, c->bs, s->cb.u.c.offset,
+				    strerror((int)-res),
+				    res == -EINVAL && c->mode == MODE_DIRECT
+					? " (O_DIRECT needs --bs to be "
+					  "a multiple of the device's "
+					  "logical block size)"
+					: "");
 			}
 			freel[nfree++] = &s->cb;
 			inflight--;
@@ -265,8 +312,8 @@ int bench_child(const struct bench_cell *c)
 			stopping = true;
 			elapsed = t2 - t0;
 		} else if (t2 >= next_progress) {
-			dprintf(STDOUT_FILENO, "p %" PRIu64 " %" PRIu64 "\n", done,
-				t2 - t0);
+			dprintf(STDOUT_FILENO, "p %" PRIu64 " %" PRIu64 "\n",
+				done, t2 - t0);
 			next_progress = t2 + 200000000;
 		}
 	}
@@ -293,7 +340,8 @@ int bench_child(const struct bench_cell *c)
 			"r %" PRIu64 " %" PRIu64 " %.1f %.1f %.1f %" PRIu64
 			" %.1f\n",
 			done, elapsed, (double)lat_sum / (double)done, p50, p99,
-			lat_max, sub_ops ? (double)sub_ns / (double)sub_ops : 0.0);
+			lat_max,
+			sub_ops ? (double)sub_ns / (double)sub_ops : 0.0);
 	}
 	free(slots);
 	free(freel);

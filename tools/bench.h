@@ -62,7 +62,8 @@ static inline unsigned hist_bucket(uint64_t ns)
 	if (ns < HIST_SUB)
 		return (unsigned)ns;
 	msb = 63u - (unsigned)__builtin_clzll(ns);
-	b = (msb - 3) * HIST_SUB + (unsigned)((ns >> (msb - 4)) & (HIST_SUB - 1));
+	b = (msb - 3) * HIST_SUB +
+	    (unsigned)((ns >> (msb - 4)) & (HIST_SUB - 1));
 	return b < HIST_N ? b : HIST_N - 1;
 }
 

@@ -40,17 +40,17 @@ static const struct {
 	const char *name;
 	const char *per_file; /* why a file may refuse it, NULL if none can */
 } rwf_known[] = {
-	{0x01, "HIPRI", NULL},
-	{0x02, "DSYNC", NULL},
-	{0x04, "SYNC", NULL},
-	{0x08, "NOWAIT", "the file must support non-blocking I/O"},
-	{0x10, "APPEND", NULL},
-	{0x20, "NOAPPEND", NULL},
-	{0x40, "ATOMIC",
-	 "writes only, with O_DIRECT, on a file system and device that "
-	 "support atomic writes"},
-	{0x80, "DONTCACHE", "the file system must support it (not on DAX)"},
-	{0x100, "NOSIGNAL", NULL},
+    {0x01, "HIPRI", NULL},
+    {0x02, "DSYNC", NULL},
+    {0x04, "SYNC", NULL},
+    {0x08, "NOWAIT", "the file must support non-blocking I/O"},
+    {0x10, "APPEND", NULL},
+    {0x20, "NOAPPEND", NULL},
+    {0x40, "ATOMIC",
+     "writes only, with O_DIRECT, on a file system and device that "
+     "support atomic writes"},
+    {0x80, "DONTCACHE", "the file system must support it (not on DAX)"},
+    {0x100, "NOSIGNAL", NULL},
 };
 #define NKNOWN (sizeof(rwf_known) / sizeof(rwf_known[0]))
 
@@ -68,7 +68,7 @@ struct rwf_target {
 struct info {
 	struct utsname uts;
 	char lib[4096];
-	long long uring_disabled, uring_group; /* -1: absent */
+	long long uring_disabled, uring_group;	    /* -1: absent */
 	int seccomp, seccomp_filters, no_new_privs; /* -1: unknown */
 	long long aio_nr, aio_max_nr;		    /* -1: unknown */
 	int sys_io_setup, sys_io_uring_setup;	    /* 0 or errno */
@@ -261,10 +261,10 @@ static void make_targets(struct info *in)
 	else
 		snprintf(t[P_FILE].desc, sizeof(t[P_FILE].desc),
 			 "an unnamed file in %.120s", dir);
-	snprintf(t[P_DIRECT].desc, sizeof(t[P_DIRECT].desc), "%s, with O_DIRECT",
-		 t[P_FILE].desc);
-	if (fd < 0 || pwrite(fd, t[P_FILE].buf, 4096, 0) != 4096 ||
-	    fsync(fd)) {
+	memcpy(t[P_DIRECT].desc, t[P_FILE].desc, sizeof(t[P_DIRECT].desc) - 16);
+	t[P_DIRECT].desc[sizeof(t[P_DIRECT].desc) - 16] = 0;
+	strcat(t[P_DIRECT].desc, ", with O_DIRECT");
+	if (fd < 0 || pwrite(fd, t[P_FILE].buf, 4096, 0) != 4096 || fsync(fd)) {
 		t[P_FILE].err = t[P_DIRECT].err = errno ? errno : EIO;
 		if (fd >= 0)
 			close(fd);
@@ -321,10 +321,9 @@ static void probe_rwf(struct info *in)
 		for (int k = 0; k < NPROBES; k++)
 			for (int w = 0; w < 2; w++)
 				in->res[b][k][w] =
-					in->tgt[k].err
-						? -1
-						: try_rwf(&in->tgt[k], k, w,
-							  1u << b);
+				    in->tgt[k].err
+					? -1
+					: try_rwf(&in->tgt[k], k, w, 1u << b);
 	for (int k = 0; k < NPROBES; k++) {
 		target_close(&in->tgt[k]);
 		free(in->tgt[k].buf);
@@ -332,10 +331,10 @@ static void probe_rwf(struct info *in)
 }
 
 enum rwf_verdict {
-	RWF_ACCEPTED,  /* some file took it: the kernel knows the bit */
-	RWF_PER_FILE,  /* EOPNOTSUPP everywhere, but files may refuse it */
-	RWF_UNKNOWN,   /* EOPNOTSUPP everywhere: not in the kernel's set */
-	RWF_UNPROBED,  /* the calls themselves failed (ENOSYS, EPERM...) */
+	RWF_ACCEPTED, /* some file took it: the kernel knows the bit */
+	RWF_PER_FILE, /* EOPNOTSUPP everywhere, but files may refuse it */
+	RWF_UNKNOWN,  /* EOPNOTSUPP everywhere: not in the kernel's set */
+	RWF_UNPROBED, /* the calls themselves failed (ENOSYS, EPERM...) */
 };
 
 static const char *rwf_per_file(unsigned bit)
@@ -394,19 +393,19 @@ static void diagnose(struct info *in, int e)
 	size_t len = sizeof(in->eng[e].cause);
 	int err = -in->eng[e].ret;
 	bool filtered = in->seccomp == 2;
-	char filt[96];
-
-	snprintf(filt, sizeof(filt),
-		 "a seccomp filter (this process runs under %d)",
-		 in->seccomp_filters);
 	if (!err)
 		return;
 	if (e == 0) {
 		if ((err == ENOSYS || err == EPERM) && filtered)
-			snprintf(c, len, "%s denies io_setup", filt);
+			snprintf(c, len,
+				 "a seccomp filter denies io_setup (this "
+				 "process runs under %d filter%s)",
+				 in->seccomp_filters,
+				 in->seccomp_filters == 1 ? "" : "s");
 		else if (err == ENOSYS)
-			snprintf(c, len, "the kernel was built without AIO "
-					 "(CONFIG_AIO=n)");
+			snprintf(c, len,
+				 "the kernel was built without AIO "
+				 "(CONFIG_AIO=n)");
 		else if (err == EAGAIN && in->aio_max_nr >= 0)
 			snprintf(c, len,
 				 "fs.aio-max-nr is used up: %lld of %lld "
@@ -417,11 +416,14 @@ static void diagnose(struct info *in, int e)
 	if (e == 1) {
 		if (err == ENOSYS && !in->liburing[0] &&
 		    strstr(in->eng[e].why, "not built in"))
-			snprintf(c, len, "uaio was built without liburing "
-					 "(install liburing-dev and rebuild)");
+			snprintf(c, len,
+				 "this build of uaio has no uring "
+				 "engine (it needs liburing-dev at "
+				 "build time)");
 		else if (err == EPERM && in->uring_disabled == 2)
-			snprintf(c, len, "kernel.io_uring_disabled = 2: "
-					 "io_uring is disabled for everyone");
+			snprintf(c, len,
+				 "kernel.io_uring_disabled = 2: "
+				 "io_uring is disabled for everyone");
 		else if (err == EPERM && in->uring_disabled == 1)
 			snprintf(c, len,
 				 "kernel.io_uring_disabled = 1: only members "
@@ -429,13 +431,19 @@ static void diagnose(struct info *in, int e)
 				 "CAP_SYS_ADMIN may use io_uring",
 				 in->uring_group);
 		else if ((err == EPERM || err == ENOSYS) && filtered)
-			snprintf(c, len, "%s denies io_uring_setup", filt);
+			snprintf(c, len,
+				 "a seccomp filter denies io_uring_setup (this "
+				 "process runs under %d filter%s)",
+				 in->seccomp_filters,
+				 in->seccomp_filters == 1 ? "" : "s");
 		else if (err == ENOSYS)
-			snprintf(c, len, "the kernel was built without "
-					 "io_uring (CONFIG_IO_URING=n)");
+			snprintf(c, len,
+				 "the kernel was built without "
+				 "io_uring (CONFIG_IO_URING=n)");
 		else if (err == ENOMEM)
-			snprintf(c, len, "the ring does not fit the locked "
-					 "memory limit (ulimit -l)");
+			snprintf(c, len,
+				 "the ring does not fit the locked "
+				 "memory limit (ulimit -l)");
 	}
 }
 
@@ -491,6 +499,34 @@ static void gather(struct info *in)
 
 /* ---- output ---- */
 
+/* "  label   text", text wrapped at 78 columns under itself. */
+static void wrapped(const char *label, const char *text)
+{
+	const int indent = 22, width = 78;
+	int col = printf("  %-*s", indent - 2, label);
+
+	if (col > indent) {
+		printf("\n%*s", indent, "");
+		col = indent;
+	}
+	while (*text) {
+		int n = (int)strcspn(text, " ");
+
+		if (col > indent && col + 1 + n > width) {
+			printf("\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			putchar(' ');
+			col++;
+		}
+		col += printf("%.*s", n, text);
+		text += n;
+		while (*text == ' ')
+			text++;
+	}
+	putchar('\n');
+}
+
 static const char *seccomp_mode_name(int m)
 {
 	switch (m) {
@@ -523,7 +559,7 @@ static void print_text(const struct info *in)
 		       "io_uring is not switched off by sysctl)\n");
 	else
 		printf("  io_uring_disabled   %lld (%s)\n", in->uring_disabled,
-		       in->uring_disabled == 0   ? "io_uring allowed"
+		       in->uring_disabled == 0	 ? "io_uring allowed"
 		       : in->uring_disabled == 1 ? "only io_uring_group and "
 						   "CAP_SYS_ADMIN"
 						 : "io_uring disabled");
@@ -550,87 +586,119 @@ static void print_text(const struct info *in)
 	else
 		printf("  liburing            not built in\n");
 
-	printf("\nRWF flags (preadv2/pwritev2)\n  accepted           ");
-	for (unsigned b = 0; b < 32; b++)
-		if (rwf_verdict(in, b, &blocked) == RWF_ACCEPTED) {
-			const char *n = rwf_name(1u << b);
-
-			if (n)
-				printf(" %s", n);
-			else
-				printf(" 0x%x", 1u << b);
-		}
-	printf("\n");
-	for (unsigned b = 0; b < 32; b++) {
-		enum rwf_verdict v = rwf_verdict(in, b, &blocked);
-		const char *n = rwf_name(1u << b);
-
-		if (v == RWF_PER_FILE)
-			printf("  %-18s  EOPNOTSUPP on every file tried; the "
-			       "kernel may still\n"
-			       "                      know it (%s)\n",
-			       n, rwf_per_file(1u << b));
-		else if (v == RWF_UNPROBED)
-			printf("  %-18s  not probed: the calls failed with %s\n",
-			       n ? n : "?", errno_name(blocked));
-		else if (v == RWF_UNKNOWN && n)
-			printf("  %-18s  EOPNOTSUPP: not supported by this "
-			       "kernel\n",
-			       n);
-	}
+	printf("\nRWF flags (preadv2/pwritev2)\n");
 	{
+		char acc[512] = "";
 		unsigned mask = 0;
+		size_t n = 0;
 
 		for (unsigned b = 0; b < 32; b++)
-			if (!rwf_name(1u << b) &&
-			    rwf_verdict(in, b, &blocked) == RWF_UNKNOWN)
-				mask |= 1u << b;
-		if (mask)
-			printf("  other bits          0x%08x: EOPNOTSUPP "
-			       "(unknown to this kernel)\n",
-			       mask);
+			if (rwf_verdict(in, b, &blocked) == RWF_ACCEPTED) {
+				const char *nm = rwf_name(1u << b);
+
+				if (nm)
+					n += (size_t)snprintf(acc + n,
+							      sizeof(acc) - n,
+							      "%s ", nm);
+				else
+					n += (size_t)snprintf(acc + n,
+							      sizeof(acc) - n,
+							      "0x%x ", 1u << b);
+			}
+		wrapped("accepted", acc[0] ? acc : "none");
+		for (unsigned b = 0; b < 32; b++) {
+			enum rwf_verdict v = rwf_verdict(in, b, &blocked);
+			const char *nm = rwf_name(1u << b);
+			char msg[512], lab[16];
+
+			if (!nm)
+				snprintf(lab, sizeof(lab), "0x%x", 1u << b);
+			if (v == RWF_PER_FILE)
+				snprintf(msg, sizeof(msg),
+					 "EOPNOTSUPP from every file tried; "
+					 "the kernel may still support it: %s",
+					 rwf_per_file(1u << b));
+			else if (v == RWF_UNPROBED)
+				snprintf(msg, sizeof(msg),
+					 "not probed: the calls failed with %s",
+					 errno_name(blocked));
+			else if (v == RWF_UNKNOWN && nm)
+				snprintf(msg, sizeof(msg),
+					 "EOPNOTSUPP: not supported by this "
+					 "kernel");
+			else {
+				if (v == RWF_UNKNOWN)
+					mask |= 1u << b;
+				continue;
+			}
+			wrapped(nm ? nm : lab, msg);
+		}
+		if (mask) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg),
+				 "0x%08x: EOPNOTSUPP (unknown to this kernel)",
+				 mask);
+			wrapped("other bits", msg);
+		}
 	}
-	printf("  tried on            ");
-	for (int k = 0; k < NPROBES; k++) {
-		printf("%s%s", k ? "; " : "", in->tgt[k].desc);
-		if (in->tgt[k].err)
-			printf(" (could not be made: %s)",
-			       errno_name(in->tgt[k].err));
+	{
+		char msg[1024];
+		size_t n = 0;
+
+		for (int k = 0; k < NPROBES; k++) {
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s%s",
+					      k ? "; " : "", in->tgt[k].desc);
+			if (in->tgt[k].err)
+				n += (size_t)snprintf(
+				    msg + n, sizeof(msg) - n,
+				    " (could not be made: %s)",
+				    errno_name(in->tgt[k].err));
+		}
+		wrapped("tried on", msg);
 	}
-	printf("\n");
 
 	printf("\nengines\n");
 	for (int e = 0; e < NENGINES; e++) {
+		char msg[UAIO_REASON_MAX + 64];
+
 		if (!in->eng[e].ret) {
-			printf("  %-8s  usable\n", engine_names[e]);
+			wrapped(engine_names[e], "usable");
 			continue;
 		}
-		printf("  %-8s  NOT usable: %s (%s)\n", engine_names[e],
-		       in->eng[e].why[0] ? in->eng[e].why
-					 : strerror(-in->eng[e].ret),
-		       errno_name(-in->eng[e].ret));
-		if (in->eng[e].cause[0])
-			printf("            likely cause: %s\n", in->eng[e].cause);
+		snprintf(msg, sizeof(msg), "NOT usable: %s (%s)",
+			 in->eng[e].why[0] ? in->eng[e].why
+					   : strerror(-in->eng[e].ret),
+			 errno_name(-in->eng[e].ret));
+		wrapped(engine_names[e], msg);
+		if (in->eng[e].cause[0]) {
+			snprintf(msg, sizeof(msg), "likely cause: %s",
+				 in->eng[e].cause);
+			wrapped("", msg);
+		}
 	}
 
 	printf("\nio_setup() chooses\n");
 	for (int i = 0; i < 2; i++) {
-		const char *list = i ? NULL : getenv("UAIO_ENGINE");
-		char label[64];
+		const char *list = getenv("UAIO_ENGINE");
+		char label[64], msg[UAIO_REASON_MAX + 64];
 
-		if (i == 0)
+		if (i == 1)
+			snprintf(label, sizeof(label), "with auto");
+		else if (list && *list)
 			snprintf(label, sizeof(label), "UAIO_ENGINE=%.40s",
-				 list && *list ? list : "(unset: auto)");
+				 list);
 		else
-			snprintf(label, sizeof(label), "auto");
+			snprintf(label, sizeof(label), "UAIO_ENGINE unset");
 		if (in->choice[i].ret < 0)
-			printf("  %-20s  fails: %s\n", label,
-			       errno_name(-in->choice[i].ret));
+			snprintf(msg, sizeof(msg), "fails: %s",
+				 errno_name(-in->choice[i].ret));
 		else if (in->choice[i].reason[0])
-			printf("  %-20s  %s, because %s\n", label,
-			       in->choice[i].engine, in->choice[i].reason);
+			snprintf(msg, sizeof(msg), "%s, because %s",
+				 in->choice[i].engine, in->choice[i].reason);
 		else
-			printf("  %-20s  %s\n", label, in->choice[i].engine);
+			snprintf(msg, sizeof(msg), "%s", in->choice[i].engine);
+		wrapped(label, msg);
 	}
 }
 
@@ -714,8 +782,8 @@ static void print_json(const struct info *in)
 	}
 	for (unsigned b = 0, first = 1; b < 32; b++) {
 		static const char *const verdicts[] = {
-			"accepted", "refused by every file tried",
-			"unknown to the kernel", "not probed"};
+		    "accepted", "refused by every file tried",
+		    "unknown to the kernel", "not probed"};
 		enum rwf_verdict v = rwf_verdict(in, b, &blocked);
 		const char *n = rwf_name(1u << b);
 
@@ -737,8 +805,7 @@ static void print_json(const struct info *in)
 				char key[48];
 
 				snprintf(key, sizeof(key), "%s %s",
-					 in->tgt[k].name,
-					 w ? "write" : "read");
+					 in->tgt[k].name, w ? "write" : "read");
 				printf("%s", k || w ? ", " : "");
 				json_str(stdout, key);
 				printf(": ");
@@ -771,8 +838,8 @@ static void print_json(const struct info *in)
 		printf(", \"error\": ");
 		json_errno(-in->choice[i].ret);
 		printf(", \"fallback_reason\": ");
-		json_str(stdout, in->choice[i].ret < 0 ? NULL
-						       : in->choice[i].reason);
+		json_str(stdout,
+			 in->choice[i].ret < 0 ? NULL : in->choice[i].reason);
 		printf("},\n");
 	}
 	printf("  \"env\": {");
@@ -786,10 +853,10 @@ static void print_json(const struct info *in)
 int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"check", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"check", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *check = NULL;
 	bool json = false;

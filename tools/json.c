@@ -205,7 +205,8 @@ static bool parse_members(struct parser *ps, struct json *j, bool obj)
 			ps->p++;
 			return true;
 		}
-		return fail(ps, obj ? "expected ',' or '}'" : "expected ',' or ']'");
+		return fail(ps, obj ? "expected ',' or '}'"
+				    : "expected ',' or ']'");
 	}
 }
 

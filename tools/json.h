@@ -12,11 +12,11 @@ enum json_type { JSON_NULL, JSON_BOOL, JSON_NUM, JSON_STR, JSON_OBJ, JSON_ARR };
 
 struct json {
 	enum json_type type;
-	char *key;	    /* within an object, else NULL */
-	double num;	    /* JSON_NUM, JSON_BOOL (0 or 1) */
-	char *str;	    /* JSON_STR */
-	struct json *kids;  /* JSON_OBJ, JSON_ARR: first member */
-	struct json *next;  /* next member of the parent */
+	char *key;	   /* within an object, else NULL */
+	double num;	   /* JSON_NUM, JSON_BOOL (0 or 1) */
+	char *str;	   /* JSON_STR */
+	struct json *kids; /* JSON_OBJ, JSON_ARR: first member */
+	struct json *next; /* next member of the parent */
 };
 
 /* Parse text (the whole of it must be one value); NULL with err set. */

@@ -104,6 +104,9 @@ static void check_engines(const char *list)
 		die("out of memory");
 	for (tok = strtok_r(copy, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
+		/* The library allows blanks around names, so do we. */
+		tok += strspn(tok, " \t");
+		tok[strcspn(tok, " \t")] = 0;
 		if (strcmp(tok, "kernel") && strcmp(tok, "uring") &&
 		    strcmp(tok, "threads") && strcmp(tok, "auto"))
 			usage_error("--engine: unknown engine '%s' (kernel, "
@@ -129,6 +132,8 @@ static void warn_unusable(const char *list)
 	     tok = strtok_r(NULL, ",", &save)) {
 		int r;
 
+		tok += strspn(tok, " \t");
+		tok[strcspn(tok, " \t")] = 0;
 		if (!strcmp(tok, "auto")) {
 			any = true;
 			continue;
@@ -195,8 +200,8 @@ static void prepend_env(const char *var, const char *val, char sep)
 
 /* ---- the statistics table ---- */
 
-static const char *const op_names[] = {"pread", "pwrite", "preadv",
-				       "pwritev", "fsync", "fdsync", "poll"};
+static const char *const op_names[] = {"pread", "pwrite", "preadv", "pwritev",
+				       "fsync", "fdsync", "poll"};
 #define NOPS (sizeof(op_names) / sizeof(op_names[0]))
 
 static void ns_cell(struct table *t, unsigned col, double ns)
@@ -211,8 +216,8 @@ static void ns_cell(struct table *t, unsigned col, double ns)
 static int print_stats(const char *path)
 {
 	static const char *const tail_head[] = {
-		"completed", "cancelled", "errors", "max depth",
-		"p50",	     "p90",	  "p99",    "max"};
+	    "completed", "cancelled", "errors", "max depth",
+	    "p50",	 "p90",	      "p99",	"max"};
 	const char *head[3 + NOPS + 8];
 	bool right[3 + NOPS + 8];
 	bool show[NOPS] = {false};
@@ -336,11 +341,12 @@ static int print_stats(const char *path)
 	}
 	fflush(stdout);
 	fprintf(stderr, "\nuaio: what each AIO context did (latency: submit "
-			"to completion)\n");
+			"to completion, to reap on the kernel engine)\n");
 	table_print(&t, stderr, "");
 	if (bad)
-		fprintf(stderr, "uaio: %u statistics line%s could not be read\n",
-			bad, bad == 1 ? "" : "s");
+		fprintf(stderr,
+			"uaio: %u statistics line%s could not be read\n", bad,
+			bad == 1 ? "" : "s");
 	table_free(&t);
 	for (unsigned i = 0; i < n; i++)
 		json_free(ctx[i]);
@@ -428,13 +434,13 @@ static int run_and_report(char **argv, const char *stats)
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"engine", required_argument, NULL, 'e'},
-		{"threads", required_argument, NULL, 't'},
-		{"stats", no_argument, NULL, 's'},
-		{"debug", no_argument, NULL, 'd'},
-		{"preload", no_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"engine", required_argument, NULL, 'e'},
+	    {"threads", required_argument, NULL, 't'},
+	    {"stats", no_argument, NULL, 's'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"preload", no_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *engine = NULL, *threads = NULL;
 	bool stats = false, debug = false, preload = false;
@@ -484,8 +490,8 @@ int cmd_run(int argc, char **argv)
 		    strerror(-r));
 	snprintf(dir, sizeof(dir), "%s", lib);
 	*strrchr(dir, '/') = 0;
-	if (find_program(argv[0], prog, sizeof(prog)) &&
-	    stat(prog, &sb) == 0 && (sb.st_mode & (S_ISUID | S_ISGID)))
+	if (find_program(argv[0], prog, sizeof(prog)) && stat(prog, &sb) == 0 &&
+	    (sb.st_mode & (S_ISUID | S_ISGID)))
 		tool_err("warning: %s is set%s: the loader ignores "
 			 "LD_LIBRARY_PATH and LD_PRELOAD for it, so it will "
 			 "not run on uaio",
@@ -510,7 +516,7 @@ int cmd_run(int argc, char **argv)
 		if (!tmp || !*tmp || !realpath(tmp, base))
 			snprintf(base, sizeof(base), "/tmp");
 		snprintf(stats_path, sizeof(stats_path),
-			 "%s/uaio-stats.XXXXXX", base);
+			 "%.4000s/uaio-stats.XXXXXX", base);
 		fd = mkostemp(stats_path, O_CLOEXEC);
 		if (fd < 0)
 			die("cannot make the statistics file in %s: %s", base,

@@ -33,8 +33,7 @@ int errno_parse(const char *s);
 
 /* Option parsers: exit 2 with a message naming opt on bad input. */
 uint64_t parse_size(const char *opt, const char *s);
-uint64_t parse_uint(const char *opt, const char *s, uint64_t min,
-		    uint64_t max);
+uint64_t parse_uint(const char *opt, const char *s, uint64_t min, uint64_t max);
 double parse_seconds(const char *opt, const char *s);
 
 /* Human-readable figures: "812ns", "46.5us", "2.31ms"; "21.4k", "1.06M";
@@ -83,7 +82,7 @@ void table_init(struct table *t, unsigned ncols, const char *const *head,
 /* Start a row; then table_set() its cells (unset cells print empty). */
 void table_row(struct table *t);
 void table_set(struct table *t, unsigned col, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void table_print(const struct table *t, FILE *f, const char *indent);
 void table_free(struct table *t);
 

@@ -44,9 +44,9 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} cmds[] = {
-		{"info", cmd_info},
-		{"run", cmd_run},
-		{"bench", cmd_bench},
+	    {"info", cmd_info},
+	    {"run", cmd_run},
+	    {"bench", cmd_bench},
 	};
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 

@@ -167,10 +167,16 @@ void fmt_ns(char *buf, size_t len, double ns)
 	else if (ns < 1e3)
 		snprintf(buf, len, "%.0fns", ns);
 	else if (ns < 1e6)
-		snprintf(buf, len, "%.*fus", ns < 1e4 ? 2 : ns < 1e5 ? 1 : 0,
+		snprintf(buf, len, "%.*fus",
+			 ns < 1e4   ? 2
+			 : ns < 1e5 ? 1
+				    : 0,
 			 ns / 1e3);
 	else if (ns < 1e9)
-		snprintf(buf, len, "%.*fms", ns < 1e7 ? 2 : ns < 1e8 ? 1 : 0,
+		snprintf(buf, len, "%.*fms",
+			 ns < 1e7   ? 2
+			 : ns < 1e8 ? 1
+				    : 0,
 			 ns / 1e6);
 	else
 		snprintf(buf, len, "%.2fs", ns / 1e9);
@@ -236,17 +242,29 @@ void json_str(FILE *f, const char *s)
 
 int uaio_lib_path(char *buf, size_t len)
 {
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *base;
 	Dl_info info;
-	char real[PATH_MAX];
 
 	if (!dladdr((void *)uaio_version, &info) || !info.dli_fname ||
 	    !info.dli_fname[0])
 		return -ENOENT;
-	if (!realpath(info.dli_fname, real))
+	/* The directory made absolute, the name kept as the loader found it
+	 * (libaio.so.1, not the file the symlink points to). */
+	base = strrchr(info.dli_fname, '/');
+	if (base) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(base - info.dli_fname),
+			 info.dli_fname);
+		base++;
+	} else {
+		snprintf(dir, sizeof(dir), ".");
+		base = info.dli_fname;
+	}
+	if (!realpath(dir[0] ? dir : "/", real))
 		return -errno;
-	if (strlen(real) >= len)
+	if ((size_t)snprintf(buf, len, "%s/%s", strcmp(real, "/") ? real : "",
+			     base) >= len)
 		return -ERANGE;
-	strcpy(buf, real);
 	return 0;
 }
 
@@ -285,14 +303,14 @@ const char *fs_name(long f_type, char *buf, size_t len)
 		unsigned long magic;
 		const char *name;
 	} fs[] = {
-		{0xef53, "ext4"},	   {0x58465342, "xfs"},
-		{0x9123683e, "btrfs"},	   {0x01021994, "tmpfs"},
-		{0x794c7630, "overlayfs"}, {0x6969, "nfs"},
-		{0x2fc12fc1, "zfs"},	   {0xf2f52010, "f2fs"},
-		{0x65735546, "fuse"},	   {0x62646576, "bdev"},
-		{0x858458f6, "ramfs"},	   {0xff534d42, "cifs"},
-		{0x4d44, "vfat"},	   {0x5346544e, "ntfs"},
-		{0x01021997, "9p"},	   {0x73717368, "squashfs"},
+	    {0xef53, "ext4"},	       {0x58465342, "xfs"},
+	    {0x9123683e, "btrfs"},     {0x01021994, "tmpfs"},
+	    {0x794c7630, "overlayfs"}, {0x6969, "nfs"},
+	    {0x2fc12fc1, "zfs"},       {0xf2f52010, "f2fs"},
+	    {0x65735546, "fuse"},      {0x62646576, "bdev"},
+	    {0x858458f6, "ramfs"},     {0xff534d42, "cifs"},
+	    {0x4d44, "vfat"},	       {0x5346544e, "ntfs"},
+	    {0x01021997, "9p"},	       {0x73717368, "squashfs"},
 	};
 
 	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
@@ -320,8 +338,8 @@ void table_row(struct table *t)
 {
 	if (t->nrows == t->cap) {
 		t->cap = t->cap ? 2 * t->cap : 16;
-		t->cells = realloc(t->cells,
-				   (size_t)t->cap * t->ncols * sizeof(*t->cells));
+		t->cells = realloc(t->cells, (size_t)t->cap * t->ncols *
+						 sizeof(*t->cells));
 		if (!t->cells)
 			die("out of memory");
 	}
@@ -363,8 +381,8 @@ void table_print(const struct table *t, FILE *f, const char *indent)
 
 		for (unsigned c = 0; c < t->ncols; c++) {
 			const char *s =
-				r < 0 ? t->head[c]
-				      : t->cells[(size_t)r * t->ncols + c];
+			    r < 0 ? t->head[c]
+				  : t->cells[(size_t)r * t->ncols + c];
 			int width = (int)w[c];
 
 			if (!s)

@@ -1,0 +1,157 @@
+#!/bin/sh
+# fio (unmodified, from Debian) with its libaio engine on uaio's
+# libaio.so.1, one job per CASE, on engine ENGINE, or on the system libaio
+# when ENGINE is "ref" (the proof that the job itself is sound).
+#
+# A case passes when fio exits 0, reports error 0 and no verify error, did
+# I/O, and UAIO_STATS shows that every context ran on ENGINE and that uaio
+# saw exactly the reads and writes fio counted.
+#
+# usage: fio-libaio.sh LIBDIR ENGINE PRELOAD CASE   (see programs-common.sh)
+
+. "$(dirname "$0")/programs-common.sh"
+
+prog_init fio "$1" "$2" "$3"
+case=$4
+
+file=$scratch/data
+size=64m
+direct=1
+reads=yes
+writes=no
+verify=no
+self_reap=no
+vectored=no
+extra=
+
+case "$case" in
+randread-qd1) set -- --rw=randread --iodepth=1 --runtime=1 --time_based ;;
+randread-qd32) set -- --rw=randread --iodepth=32 --runtime=1 --time_based ;;
+randwrite-qd1)
+	set -- --rw=randwrite --iodepth=1 --runtime=1 --time_based
+	reads=no writes=yes ;;
+randwrite-qd32)
+	set -- --rw=randwrite --iodepth=32 --runtime=1 --time_based
+	reads=no writes=yes ;;
+# Buffered: fio drops the file's pages first (invalidate=1), so reads start
+# uncached and warm up; kernel AIO runs them inside io_submit.
+randread-buffered)
+	set -- --rw=randread --iodepth=32 --runtime=1 --time_based
+	direct=0 ;;
+randwrite-buffered)
+	set -- --rw=randwrite --iodepth=32 --runtime=1 --time_based
+	direct=0 reads=no writes=yes ;;
+randrw-qd8) set -- --rw=randrw --iodepth=8 --runtime=1 --time_based --bsrange=4k-64k
+	writes=yes ;;
+# fio reads the completion ring itself; only with iodepth_batch_complete_min=0
+# does it stop calling io_getevents, and batched submission keeps the ring busy.
+userspace-reap)
+	set -- --rw=randread --iodepth=32 --userspace_reap=1 \
+		--iodepth_batch_complete_min=0 --iodepth_batch_submit=16 \
+		--iodepth_batch_complete_max=32 --runtime=1 --time_based
+	self_reap=yes ;;
+# RWF_NOWAIT: O_DIRECT to blocks that are already allocated never needs to
+# wait for a lock or an allocation, so no request may end in EAGAIN.
+nowait-direct)
+	set -- --rw=randrw --iodepth=32 --nowait=1 --runtime=1 --time_based
+	writes=yes ;;
+# RWF_NOWAIT on buffered reads of a file that is all in the page cache
+# (pre_read=1 reads it in first): none may return EAGAIN either.
+nowait-buffered)
+	size=8m
+	set -- --rw=randread --iodepth=32 --nowait=1 --pre_read=1 \
+		--runtime=1 --time_based
+	direct=0 ;;
+# Write everything, then read it all back and check each block's crc32c and
+# header (offset, sequence), so a misplaced, lost or torn request shows.
+verify-direct)
+	size=32m
+	set -- --rw=randwrite --iodepth=32 --bsrange=4k-64k --verify=crc32c \
+		--do_verify=1 --verify_fatal=1
+	writes=yes verify=yes ;;
+verify-buffered)
+	size=32m
+	set -- --rw=randwrite --iodepth=16 --verify=crc32c --do_verify=1 \
+		--verify_fatal=1
+	direct=0 writes=yes verify=yes ;;
+verify-userspace-reap)
+	size=32m
+	set -- --rw=randwrite --iodepth=32 --verify=crc32c --do_verify=1 \
+		--verify_fatal=1 --userspace_reap=1 --iodepth_batch_complete_min=0 \
+		--iodepth_batch_submit=8 --iodepth_batch_complete_max=32
+	writes=yes verify=yes self_reap=yes ;;
+# IOCB_FLAG_IOPRIO on half the requests; best-effort class needs no
+# privilege.
+cmdprio)
+	fio --enghelp=libaio 2>/dev/null | grep -q '^cmdprio_percentage' ||
+		skip "this fio's libaio engine has no cmdprio_percentage"
+	set -- --rw=randread --iodepth=32 --cmdprio_percentage=50 \
+		--cmdprio_class=2 --cmdprio=0 --runtime=1 --time_based ;;
+# IOCB_CMD_PREADV/PWRITEV: newer fio only (Debian 12's 3.33 lacks it; QEMU
+# covers the vectored opcodes in qemu-img-aio.sh).
+vectored)
+	fio --enghelp=libaio 2>/dev/null | grep -q '^libaio_vectored' ||
+		skip "fio $(fio --version 2>/dev/null) has no libaio_vectored option"
+	set -- --rw=randrw --iodepth=16 --libaio_vectored=1 --runtime=1 --time_based
+	writes=yes vectored=yes ;;
+*) fail "unknown case $case" ;;
+esac
+
+[ "$direct" = 1 ] && need_odirect
+
+json=$scratch/fio.json
+run fio --name="$case" --ioengine=libaio --filename="$file" --size="$size" \
+	--bs=4k --direct="$direct" --output-format=json --output="$json" "$@"
+[ "$rc" -eq 0 ] || fail "fio exited with status $rc on engine $engine"
+
+# The job's error and, per direction, requests and bytes, from fio's JSON
+# (one job; "read"/"write" sections hold total_ios and io_bytes).
+eval "$(awk '
+	/"jobname" :/ { jobs++ }
+	/^ *"error" : / { e = $3; sub(/,/, "", e); if (e + 0 != 0) err = e }
+	/^ *"(read|write|trim|sync)" : \{/ { match($0, /"[a-z]+"/); sec = substr($0, RSTART + 1, RLENGTH - 2) }
+	/^ *"total_ios" : / { v = $3; sub(/,/, "", v); ios[sec] = v }
+	/^ *"io_bytes" : / { v = $3; sub(/,/, "", v); bytes[sec] = v }
+	END {
+		printf "fio_jobs=%d fio_err=%d ", jobs, err
+		printf "fio_rios=%d fio_wios=%d ", ios["read"], ios["write"]
+		printf "fio_rbytes=%.0f fio_wbytes=%.0f\n", bytes["read"], bytes["write"]
+	}' "$json" 2>/dev/null)"
+[ "${fio_jobs:-0}" -eq 1 ] || fail "fio wrote no job results to $json"
+echo "fio ($engine): error $fio_err, reads $fio_rios ($fio_rbytes bytes), writes $fio_wios ($fio_wbytes bytes)"
+[ "$fio_err" -eq 0 ] || fail "fio reports error $fio_err"
+if grep -qiE 'verify|err=' "$scratch/stderr"; then
+	fail "fio reported an error or a verify failure"
+fi
+if [ "$reads" = yes ]; then
+	[ "$fio_rios" -gt 0 ] || fail "fio did no read"
+else
+	[ "$fio_rios" -eq 0 ] || fail "fio read $fio_rios times in a write-only job"
+fi
+if [ "$writes" = yes ]; then
+	[ "$fio_wios" -gt 0 ] || fail "fio did no write"
+else
+	[ "$fio_wios" -eq 0 ] || fail "fio wrote $fio_wios times in a read-only job"
+fi
+if [ "$verify" = yes ]; then
+	# Verification reads back every byte written; fio counts those reads.
+	[ "$fio_rbytes" = "$fio_wbytes" ] ||
+		fail "fio verified $fio_rbytes of $fio_wbytes bytes written"
+fi
+
+check_stats
+if [ "$engine" != ref ]; then
+	if [ "$vectored" = yes ]; then
+		r=$st_preadv w=$st_pwritev o=$((st_pread + st_pwrite))
+	else
+		r=$st_pread w=$st_pwrite o=$((st_preadv + st_pwritev))
+	fi
+	[ "$r" -eq "$fio_rios" ] ||
+		fail "uaio saw $r reads, fio counted $fio_rios"
+	[ "$w" -eq "$fio_wios" ] ||
+		fail "uaio saw $w writes, fio counted $fio_wios"
+	[ "$o" -eq 0 ] || fail "uaio saw $o requests of an opcode fio does not use here"
+	check_completions "$self_reap"
+fi
+echo "PASS: fio $case on $engine"
+exit 0

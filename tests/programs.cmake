@@ -1,0 +1,51 @@
+# Unmodified programs from Debian (fio, qemu-img from qemu-utils) linked
+# against libaio.so.1, run on uaio's build of it on every engine and, as the
+# reference, on the system libaio.  Each test proves from UAIO_STATS which
+# library and engine the program ran on.  Skipped (77) when the program is
+# not installed.
+#
+# With sanitizers, the uninstrumented programs can only load the instrumented
+# libaio.so.1 when the ASan runtime is preloaded, so pass its path along.
+set(UAIO_PROGRAM_PRELOAD "-")
+if(UAIO_SANITIZE)
+  execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
+    OUTPUT_VARIABLE _uaio_asan OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  if(IS_ABSOLUTE "${_uaio_asan}" AND EXISTS "${_uaio_asan}")
+    set(UAIO_PROGRAM_PRELOAD "${_uaio_asan}")
+  else()
+    set(UAIO_PROGRAM_PRELOAD "missing")
+    message(WARNING "libasan.so not found: fio and qemu-img tests will be skipped")
+  endif()
+endif()
+
+set(UAIO_FIO_CASES
+  randread-qd1 randread-qd32 randwrite-qd1 randwrite-qd32
+  randread-buffered randwrite-buffered randrw-qd8
+  userspace-reap nowait-direct nowait-buffered
+  verify-direct verify-buffered verify-userspace-reap
+  cmdprio vectored)
+set(UAIO_QEMU_IMG_CASES bench-read bench-write convert convert-ooo)
+
+# uaio_program_test(SCRIPT PREFIX CASES...)
+function(uaio_program_test script prefix)
+  if(UAIO_TSAN)
+    return() # a TSan library needs an instrumented program
+  endif()
+  set(engines ${UAIO_TEST_ENGINES})
+  if(SYSTEM_LIBAIO)
+    list(APPEND engines ref)
+  endif()
+  foreach(c IN LISTS ARGN)
+    foreach(engine IN LISTS engines)
+      set(name ${prefix}.${c}.${engine})
+      add_test(NAME ${name}
+        COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/${script}
+                $<TARGET_FILE_DIR:uaio> ${engine} ${UAIO_PROGRAM_PRELOAD} ${c})
+      set_tests_properties(${name} PROPERTIES
+        LABELS "${engine};programs" SKIP_RETURN_CODE 77 TIMEOUT 60)
+    endforeach()
+  endforeach()
+endfunction()
+
+uaio_program_test(fio-libaio.sh fio ${UAIO_FIO_CASES})
+uaio_program_test(qemu-img-aio.sh qemu-img ${UAIO_QEMU_IMG_CASES})
