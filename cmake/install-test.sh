@@ -2,22 +2,25 @@
 # Install uaio from a build tree into a scratch prefix, check the layout,
 # build examples/hello.c against the installed tree with pkg-config, run it
 # and check that it loaded the installed libaio.so.1 (not the build tree's
-# nor the system's), then uninstall and check that nothing is left.  Then
-# the same through DESTDIR staging, as packagers do.
+# nor the system's), check that the installed `uaio run` hands that library
+# to programs, even one linked against the system's libaio, then uninstall
+# and check that nothing is left.  Then install and uninstall through
+# DESTDIR staging, as packagers do.
 #
-# Usage: install-test.sh BUILD SOURCE LIBDIR INCLUDEDIR MANDIR LAYOUT CC
-#                        PKG_CONFIG [CFLAGS]
-# LIBDIR, INCLUDEDIR and MANDIR are relative to the prefix (GNUInstallDirs);
+# Usage: install-test.sh BUILD SOURCE BINDIR LIBDIR INCLUDEDIR MANDIR LAYOUT
+#                        CC PKG_CONFIG [CFLAGS]
+# BINDIR, LIBDIR, INCLUDEDIR and MANDIR are relative to the prefix
+# (GNUInstallDirs);
 # LAYOUT is "uaio" (the default: ${libdir}/uaio, ${includedir}/uaio) or
 # "libaio" (-DUAIO_INSTALL_AS_LIBAIO=ON).
+# shellcheck disable=SC2015 # "[ a ] && [ b ] || fail": fail unless both hold
+# shellcheck disable=SC2317 # cleanup() runs from the EXIT trap
 set -u
-build=$1 src=$2 libdir=$3 incdir=$4 mandir=$5 layout=$6 cc=$7 pkgconf=$8
-cflags=${9:-}
+build=$1 src=$2 bindir=$3 libdir=$4 incdir=$5 mandir=$6 layout=$7 cc=$8
+pkgconf=$9 cflags=${10:-}
 
 case $libdir in /*) echo "absolute CMAKE_INSTALL_LIBDIR: not testable here" >&2; exit 77 ;; esac
-for tool in readelf; do
-	command -v $tool >/dev/null 2>&1 || { echo "$tool is not installed" >&2; exit 77; }
-done
+command -v readelf >/dev/null 2>&1 || { echo "readelf is not installed" >&2; exit 77; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/uaio-install.XXXXXX") || exit 1
 manifest=$build/install_manifest.txt
@@ -100,7 +103,12 @@ echo "pkg-config: $flags"
 	fail "examples/hello.c does not build against the installed tree"
 
 want=$(realpath "$prefix/$libsub/libaio.so.1")
-ldd "$tmp/hello" >"$tmp/ldd" 2>&1 || { cat "$tmp/ldd"; fail "ldd hello"; }
+# Installed as the system's libaio, the library is found through the
+# loader's cache after ldconfig; in a scratch prefix, stand in for it.
+run_env=
+[ "$layout" = libaio ] && run_env="LD_LIBRARY_PATH=$prefix/$libdir"
+# shellcheck disable=SC2086 # run_env is empty or one word
+env $run_env ldd "$tmp/hello" >"$tmp/ldd" 2>&1 || { cat "$tmp/ldd"; fail "ldd hello"; }
 got=$(sed -n 's/^[[:space:]]*libaio\.so\.1 => \([^ ]*\).*/\1/p' "$tmp/ldd")
 [ -n "$got" ] && [ "$(realpath "$got")" = "$want" ] ||
 	{ cat "$tmp/ldd"; fail "ldd: libaio.so.1 resolves to '$got', not $want"; }
@@ -108,7 +116,8 @@ got=$(sed -n 's/^[[:space:]]*libaio\.so\.1 => \([^ ]*\).*/\1/p' "$tmp/ldd")
 data=$tmp/data
 printf 'hello from uaio\n' >"$data"
 for engine in auto threads; do
-	out=$(env UAIO_ENGINE=$engine "$tmp/hello" "$data" 2>&1) ||
+	# shellcheck disable=SC2086 # run_env is empty or one word
+	out=$(env $run_env UAIO_ENGINE=$engine "$tmp/hello" "$data" 2>&1) ||
 		{ echo "$out"; fail "hello (UAIO_ENGINE=$engine) failed"; }
 	echo "$out" | sed "s/^/  [$engine] /"
 	echo "$out" | grep -qx "read 16 bytes of $data" || fail "hello did not read the file"
@@ -119,6 +128,60 @@ for engine in auto threads; do
 		fail "uaio_version() differs from uaio.pc's Version"
 done
 echo "$out" | grep -qx "engine: threads" || fail "UAIO_ENGINE=threads did not give the threads engine"
+
+# The installed command must load the installed library, and 'uaio run'
+# must hand that one to the program it runs.
+uaio=$prefix/$bindir/uaio
+if [ -x "$uaio" ]; then
+	"$uaio" --version >"$tmp/version" 2>&1 || { cat "$tmp/version"; fail "uaio --version"; }
+	grep -q "^uaio " "$tmp/version" || fail "uaio --version: $(cat "$tmp/version")"
+	out=$("$uaio" run --engine threads -- "$tmp/hello" "$data" 2>&1) ||
+		{ echo "$out"; fail "uaio run -- hello"; }
+	echo "$out" | sed "s/^/  [uaio run] /"
+	lib=$(echo "$out" | sed -n 's/^library: //p')
+	[ -n "$lib" ] && [ "$(realpath "$lib")" = "$want" ] ||
+		fail "under the installed 'uaio run', hello loaded '$lib', not $want"
+	echo "$out" | grep -qx "engine: threads" || fail "uaio run --engine threads: $out"
+
+	# What 'uaio run' is for: a program built against the system's libaio.
+	cat >"$tmp/sys.c" <<'EOF_C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <libaio.h>
+
+int main(void)
+{
+	const char *(*version)(void);
+	io_context_t ctx = 0;
+	Dl_info lib;
+
+	if (io_setup(1, &ctx) < 0)
+		return 1;
+	version = (const char *(*)(void))dlsym(RTLD_DEFAULT, "uaio_version");
+	if (!version)
+		printf("library: system\n");
+	else if (dladdr(version(), &lib) && lib.dli_fname)
+		printf("library: %s\n", lib.dli_fname);
+	return io_destroy(ctx) < 0;
+}
+EOF_C
+	# shellcheck disable=SC2086 # cflags are words
+	if "$cc" $cflags -o "$tmp/sys" "$tmp/sys.c" -laio 2>"$tmp/sys.log"; then
+		out=$("$tmp/sys" 2>&1)
+		[ "$out" = "library: system" ] ||
+			fail "a program linked against the system libaio ran on: $out"
+		out=$("$uaio" run -- "$tmp/sys" 2>&1)
+		echo "  [uaio run, system-linked program] $out"
+		lib=${out#library: }
+		[ "$lib" != "$out" ] && [ "$(realpath "$lib" 2>/dev/null)" = "$want" ] ||
+			fail "under the installed 'uaio run', a program linked against the system libaio got '$out', not $want"
+	else
+		echo "(no system libaio to link against: $(head -n 1 "$tmp/sys.log"))"
+	fi
+else
+	echo "(no $bindir/uaio installed: the command is not checked)"
+fi
 
 uninstall_and_check "$prefix"
 

@@ -73,7 +73,7 @@ if(BUILD_TESTING)
   add_test(NAME install-hello
     COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/install-test.sh
       ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR}
-      ${CMAKE_INSTALL_LIBDIR} ${CMAKE_INSTALL_INCLUDEDIR}
+      ${CMAKE_INSTALL_BINDIR} ${CMAKE_INSTALL_LIBDIR} ${CMAKE_INSTALL_INCLUDEDIR}
       ${CMAKE_INSTALL_MANDIR} ${UAIO_LAYOUT}
       ${CMAKE_C_COMPILER} ${PKG_CONFIG_EXECUTABLE} "${UAIO_EXAMPLE_CFLAGS}")
   # It rewrites the build tree's install_manifest.txt (and restores it).

@@ -188,7 +188,12 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 			req_put(e, req);
 			break;
 		}
-		req->t_submit = e->ctx->stats ? uaio__now_ns() : 0;
+		req->t_submit = 0;
+		if (unlikely(e->ctx->stats)) {
+			req->t_submit = uaio__now_ns();
+			/* Counted here: a completion may come before we return. */
+			uaio__stats_depth(e->ctx, atomic_load(&e->inflight));
+		}
 		batch[n++] = req;
 		done++;
 		if (n == (int)(sizeof(batch) / sizeof(batch[0]))) {

@@ -83,11 +83,14 @@ struct uctx {
 	_Atomic int cancel_res;
 	pthread_mutex_t cancel_lock; /* one io_cancel at a time */
 	int evfd;		     /* registered: wakes the completion thread */
-	pthread_t thread;
+	pthread_mutex_t thread_lock;
+	_Atomic bool started; /* the completion thread, started when needed */
 	_Atomic bool stop;
+	pthread_t thread;
 };
 
 static void drain(struct uctx *u, bool try);
+static void ensure_thread(struct uctx *u);
 
 static inline uint64_t ud_of(unsigned idx, uint32_t gen)
 {
@@ -133,6 +136,9 @@ static inline void leave(struct uctx *u)
 		evfd_enable(u, true);
 		if (cq_pending(u))
 			drain(u, false);
+		/* Someone must publish what completes while nobody is in. */
+		if (atomic_load_explicit(&u->e.inflight, memory_order_relaxed))
+			ensure_thread(u);
 	}
 }
 
@@ -141,6 +147,49 @@ static void kick_thread(struct uctx *u)
 	uint64_t one = 1;
 	ssize_t r = write(u->evfd, &one, sizeof(one));
 	(void)r; /* only fails at a count of 2^64-2: still readable */
+}
+
+static int spawn(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	pthread_attr_t attr;
+	int ret;
+
+	/* The program's signals go to its own threads. */
+	sigfillset(&all);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(tid, &attr, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	return -ret;
+}
+
+static void *completion_main(void *arg);
+
+/*
+ * The completion thread starts the first time a call leaves requests in
+ * flight: a context that only ever sees page-cache hits (completed and
+ * published inside io_submit) never needs it.
+ */
+static void ensure_thread(struct uctx *u)
+{
+	if (likely(atomic_load_explicit(&u->started, memory_order_acquire)))
+		return;
+	pthread_mutex_lock(&u->thread_lock);
+	if (!atomic_load_explicit(&u->started, memory_order_relaxed)) {
+		int ret = spawn(&u->thread, completion_main, u);
+
+		if (ret)
+			/* Tried again by the next call that leaves. */
+			uaio__debug("uring: completion thread: %s",
+				    strerror(-ret));
+		else
+			atomic_store_explicit(&u->started, true,
+					      memory_order_release);
+	}
+	pthread_mutex_unlock(&u->thread_lock);
 }
 
 /* ---- per-thread ownership, for the hand-over at thread exit ---- */
@@ -355,14 +404,45 @@ static struct io_uring_sqe *sqe_get(struct uctx *u)
 	return sqe;
 }
 
-/* Queue requests that already own their slot (user_data in engine_priv). */
-static void queue_reqs(struct uctx *u, struct emu_req **reqs, int n)
+/*
+ * Queue reqs: fresh ones (from io_submit) get their slot, with the owner
+ * given; the others (resubmissions) keep theirs.  Every read of a request
+ * comes before the slot update under u->lock, which a drainer takes before
+ * it frees the request: the kernel orders the CQE after the SQE, but only
+ * that lock makes the order visible to ThreadSanitizer.
+ */
+static void queue_reqs(struct uctx *u, struct emu_req **reqs, int n,
+		       bool fresh, unsigned owner)
 {
 	pthread_mutex_lock(&u->sq_lock);
-	for (int i = 0; i < n; i++)
-		prep_sqe(sqe_get(u), reqs[i],
-			 (uint64_t)(uintptr_t)reqs[i]->engine_priv);
-	sq_flush(u);
+	while (n > 0) {
+		/* sq_flush() leaves the SQ empty: no SQE goes to the kernel
+		 * before its slot says what it is. */
+		int k = (int)io_uring_sq_space_left(&u->ring);
+
+		if (k > n)
+			k = n;
+		for (int i = 0; i < k; i++) {
+			unsigned idx = idx_of(u, reqs[i]);
+			uint32_t gen = u->slots[idx].gen + (fresh ? 1 : 0);
+
+			prep_sqe(io_uring_get_sqe(&u->ring), reqs[i],
+				 ud_of(idx, gen));
+		}
+		pthread_mutex_lock(&u->lock);
+		for (int i = 0; i < k && fresh; i++) {
+			struct uslot *s = &u->slots[idx_of(u, reqs[i])];
+
+			s->gen++;
+			s->obj = reqs[i]->obj;
+			s->owner = owner;
+			s->flags = 0;
+		}
+		pthread_mutex_unlock(&u->lock);
+		sq_flush(u);
+		reqs += k;
+		n -= k;
+	}
 	pthread_mutex_unlock(&u->sq_lock);
 }
 
@@ -384,21 +464,8 @@ static void uring_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 		}
 		go[k++] = reqs[i];
 	}
-	if (!k)
-		return;
-	pthread_mutex_lock(&u->lock);
-	for (int i = 0; i < k; i++) {
-		unsigned idx = idx_of(u, go[i]);
-		struct uslot *s = &u->slots[idx];
-
-		s->gen++;
-		s->obj = go[i]->obj;
-		s->owner = me;
-		s->flags = 0;
-		go[i]->engine_priv = (void *)(uintptr_t)ud_of(idx, s->gen);
-	}
-	pthread_mutex_unlock(&u->lock);
-	queue_reqs(u, go, k);
+	if (k)
+		queue_reqs(u, go, k, true, me);
 }
 
 /* Cancel ops for the given user_data, their CQEs tagged tag. */
@@ -527,8 +594,10 @@ static void drain(struct uctx *u, bool try)
 		}
 	}
 	pthread_mutex_unlock(&u->cq_lock);
-	if (kick)
+	if (kick) {
+		ensure_thread(u);
 		kick_thread(u);
+	}
 	if (wake)
 		emu_wake(&u->e);
 }
@@ -536,22 +605,33 @@ static void drain(struct uctx *u, bool try)
 static void resubmit(struct uctx *u)
 {
 	struct emu_req *list, *go[64];
+	bool dead;
 	int n = 0;
 
 	pthread_mutex_lock(&u->lock);
 	list = u->resub;
 	u->resub = NULL;
+	dead = atomic_load(&u->e.dead);
+	if (dead)
+		for (struct emu_req *r = list; r; r = r->next)
+			u->slots[idx_of(u, r)].obj = NULL;
 	pthread_mutex_unlock(&u->lock);
 	while (list) {
 		struct emu_req *req = list;
 
 		list = req->next;
+		if (dead) {
+			emu_discard(&u->e, req);
+			continue;
+		}
 		go[n++] = req;
 		if (n == 64 || !list) {
-			queue_reqs(u, go, n);
+			queue_reqs(u, go, n, false, 0);
 			n = 0;
 		}
 	}
+	if (n)
+		queue_reqs(u, go, n, false, 0);
 }
 
 static void *completion_main(void *arg)
@@ -684,6 +764,15 @@ static void thread_exit(void *arg)
 
 /* ---- setup and probe ---- */
 
+/*
+ * liburing maps and unmaps rings with raw system calls, unseen by
+ * ThreadSanitizer, so a new ring's SQEs at the address of a destroyed
+ * one's would look like a race with the old writes.  Bumped (release)
+ * before a ring is unmapped and read (acquire) once one is mapped, this
+ * makes the real order visible.
+ */
+static _Atomic unsigned long ring_epoch;
+
 static unsigned pow2_at_least(unsigned n)
 {
 	unsigned p = 1;
@@ -722,6 +811,7 @@ static int ring_open(struct io_uring *ring, unsigned nr)
 	}
 	if (ret < 0)
 		return ret;
+	(void)atomic_load_explicit(&ring_epoch, memory_order_acquire);
 	/*
 	 * NODROP (5.5): an overflowing CQ keeps its CQEs.  cq.kflags (5.8):
 	 * the eventfd switch.  FAST_POLL (5.7): a read of an empty pipe
@@ -794,23 +884,6 @@ static int uring_probe(char *why, size_t len)
 	return 0;
 }
 
-static int spawn(pthread_t *tid, void *(*fn)(void *), void *arg)
-{
-	sigset_t all, old;
-	pthread_attr_t attr;
-	int ret;
-
-	/* The program's signals go to its own threads. */
-	sigfillset(&all);
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(tid, &attr, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	return -ret;
-}
-
 static int uring_setup(struct uaio_ctx *c, unsigned nr_events)
 {
 	struct uctx *u = calloc(1, sizeof(*u));
@@ -850,22 +923,16 @@ static int uring_setup(struct uaio_ctx *c, unsigned nr_events)
 	pthread_mutex_init(&u->cq_lock, NULL);
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_mutex_init(&u->cancel_lock, NULL);
+	pthread_mutex_init(&u->thread_lock, NULL);
 	atomic_init(&u->inside, 0);
 	atomic_init(&u->cancel_res, 0);
+	atomic_init(&u->started, false);
 	atomic_init(&u->stop, false);
 	u->handle = (unsigned long)u->e.ring.ar;
-	ret = spawn(&u->thread, completion_main, u);
-	if (ret)
-		goto fail_locks;
 	c->priv = u;
 	atomic_store(&c->handle, u->handle);
 	return 0;
 
-fail_locks:
-	pthread_mutex_destroy(&u->sq_lock);
-	pthread_mutex_destroy(&u->cq_lock);
-	pthread_mutex_destroy(&u->lock);
-	pthread_mutex_destroy(&u->cancel_lock);
 fail_evfd:
 	close(u->evfd);
 fail_ring:
@@ -1038,9 +1105,11 @@ static void uring_destroy(struct uaio_ctx *c)
 	 * requests the thread resubmitted are cancelled below like the
 	 * others (its exit fails those that still needed it: discarded).
 	 */
-	atomic_store(&u->stop, true);
-	kick_thread(u);
-	pthread_join(u->thread, NULL);
+	if (atomic_load(&u->started)) {
+		atomic_store(&u->stop, true);
+		kick_thread(u);
+		pthread_join(u->thread, NULL);
+	}
 	pthread_mutex_lock(&u->lock);
 	list = u->resub;
 	u->resub = NULL;
@@ -1064,12 +1133,17 @@ static void uring_destroy(struct uaio_ctx *c)
 		if (!cq_pending(u))
 			cancel_all(u);
 	}
+	/* Every SQE write (under sq_lock) before the epoch, then unmap. */
+	pthread_mutex_lock(&u->sq_lock);
+	pthread_mutex_unlock(&u->sq_lock);
+	atomic_fetch_add_explicit(&ring_epoch, 1, memory_order_release);
 	io_uring_queue_exit(&u->ring);
 	close(u->evfd);
 	pthread_mutex_destroy(&u->sq_lock);
 	pthread_mutex_destroy(&u->cq_lock);
 	pthread_mutex_destroy(&u->lock);
 	pthread_mutex_destroy(&u->cancel_lock);
+	pthread_mutex_destroy(&u->thread_lock);
 	free(u->slots);
 	emu_fini(&u->e);
 	free(u);

@@ -179,11 +179,22 @@ void uaio__stats_submitted(struct uaio_ctx *c, struct iocb **iocbs, int n)
 			map_put(s, iocbs[i], now);
 		pthread_mutex_unlock(&s->map_lock);
 	}
-	long d = atomic_fetch_add_explicit(&s->depth, n, memory_order_relaxed) + n;
+	/* The emulated engines report their exact depth themselves. */
+	if (c->engine == &uaio__engine_kernel)
+		uaio__stats_depth(
+			c, atomic_fetch_add_explicit(&s->depth, n,
+						     memory_order_relaxed) +
+				   n);
+}
+
+void uaio__stats_depth(struct uaio_ctx *c, long depth)
+{
+	struct uaio_stats *s = c->stats;
 	long m = atomic_load_explicit(&s->max_depth, memory_order_relaxed);
-	while (d > m && !atomic_compare_exchange_weak_explicit(
-				&s->max_depth, &m, d, memory_order_relaxed,
-				memory_order_relaxed))
+
+	while (depth > m && !atomic_compare_exchange_weak_explicit(
+				    &s->max_depth, &m, depth,
+				    memory_order_relaxed, memory_order_relaxed))
 		;
 }
 

@@ -14,6 +14,8 @@ void uaio__stats_detach(struct uaio_ctx *c);
 void uaio__stats_report(struct uaio_ctx *c);
 /* n iocbs accepted by io_submit. */
 void uaio__stats_submitted(struct uaio_ctx *c, struct iocb **iocbs, int n);
+/* Requests in flight now, for the deepest queue seen. */
+void uaio__stats_depth(struct uaio_ctx *c, long depth);
 /* One completion; t_submit 0 when unknown. */
 void uaio__stats_completed(struct uaio_ctx *c, uint64_t t_submit, long res);
 /* Events reaped from the kernel engine. */

@@ -14,6 +14,7 @@
 struct waiter {
 	io_context_t ctx;
 	int kind;
+	atomic_bool entered;
 	int ret;
 	double returned_at;
 };
@@ -26,6 +27,7 @@ static void *wait_fn(void *arg)
 	sigset_t none;
 
 	sigemptyset(&none);
+	atomic_store(&w->entered, true);
 	switch (w->kind) {
 	case 0:
 		w->ret = io_getevents(w->ctx, 1, 4, ev, NULL);
@@ -77,7 +79,13 @@ static void waiters_woken(void)
 		w[i] = (struct waiter){.ctx = ctx, .kind = i, .ret = 1};
 		T_EQ(pthread_create(&t[i], NULL, wait_fn, &w[i]), 0);
 	}
-	/* let them block */
+	/*
+	 * Let them block.  They must be inside the call before the ring goes
+	 * away: the system libaio reads the ring's magic first.
+	 */
+	for (int i = 0; i < WAITERS; i++)
+		while (!atomic_load(&w[i].entered))
+			t_sleep_ms(1);
 	t_sleep_ms(100);
 
 	t0 = t_now_ms();

@@ -10,6 +10,24 @@
 #include <sys/eventfd.h>
 #include <sys/wait.h>
 
+#if defined(__SANITIZE_THREAD__)
+#define T_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define T_TSAN 1
+#endif
+#endif
+#ifdef T_TSAN
+/*
+ * ThreadSanitizer cannot follow threads started in the child of a
+ * multi-threaded fork, and the emulated engines start threads for a new
+ * context: the child's own context is not tested under it.
+ */
+#define CHILD_OWN_CTX 0
+#else
+#define CHILD_OWN_CTX 1
+#endif
+
 static void child(io_context_t parent, struct iocb *pending_poll, int fd)
 {
 	struct t_ring *ring = t_ring(parent);
@@ -40,15 +58,17 @@ static void child(io_context_t parent, struct iocb *pending_poll, int fd)
 	}
 
 	/* Its own context works. */
-	T_EQ(io_setup(8, &own), 0);
-	T_ASSERT(own != parent);
-	memset(buf, 0, sizeof(buf));
-	io_prep_pread(&iocb, fd, buf, sizeof(buf), 256);
-	iocb.data = (void *)0xc41d;
-	t_run1(own, &iocb, sizeof(buf));
-	for (size_t i = 0; i < sizeof(buf); i++)
-		T_EQ(buf[i], t_pattern(256 + i));
-	T_EQ(io_destroy(own), 0);
+	if (CHILD_OWN_CTX) {
+		T_EQ(io_setup(8, &own), 0);
+		T_ASSERT(own != parent);
+		memset(buf, 0, sizeof(buf));
+		io_prep_pread(&iocb, fd, buf, sizeof(buf), 256);
+		iocb.data = (void *)0xc41d;
+		t_run1(own, &iocb, sizeof(buf));
+		for (size_t i = 0; i < sizeof(buf); i++)
+			T_EQ(buf[i], t_pattern(256 + i));
+		T_EQ(io_destroy(own), 0);
+	}
 
 	T_EQ(io_destroy(parent), -EINVAL);
 

@@ -88,8 +88,8 @@ int main(void)
 	T_ELAPSED(t0, 99, 100 + LATE_MS);
 
 	/* NULL: waits for the event another thread causes. */
-	ta = write_later(&wa, a[1], 100);
 	t0 = t_now_ms();
+	ta = write_later(&wa, a[1], 100);
 	T_EQ(io_getevents(ctx, 1, 4, ev, NULL), 1);
 	T_ELAPSED(t0, 90, 100 + LATE_MS);
 	T_EVENT(&ev[0], &pa, POLLIN | POLLRDNORM);
@@ -99,9 +99,9 @@ int main(void)
 	/* min_nr 2 waits for the second event, not just the first. */
 	poll_on(ctx, &pa, a[0], 2);
 	poll_on(ctx, &pb, b[0], 3);
+	t0 = t_now_ms();
 	ta = write_later(&wa, a[1], 30);
 	tb = write_later(&wb, b[1], 200);
-	t0 = t_now_ms();
 	T_EQ(io_getevents(ctx, 2, 4, ev, NULL), 2);
 	T_ELAPSED(t0, 190, 200 + LATE_MS);
 	T_ASSERT((ev[0].obj == &pa && ev[1].obj == &pb) ||
@@ -155,9 +155,9 @@ int main(void)
 	T_ELAPSED(t0, 1190, 1200 + LATE_MS);
 
 	/* A negative timeout waits until the event, like NULL. */
+	t0 = t_now_ms();
 	ta = write_later(&wa, c[1], 300);
 	ts = (struct timespec){-1, 0};
-	t0 = t_now_ms();
 	T_EQ(io_getevents(ctx, 1, 4, ev, &ts), 1);
 	T_ELAPSED(t0, 290, 300 + LATE_MS);
 	T_EVENT(&ev[0], &pc, POLLIN | POLLRDNORM);

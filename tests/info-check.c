@@ -17,6 +17,10 @@
  * did not bite fails the test instead of passing it vacuously: "no:EPERM"
  * is only checked for its errno when the engine exists in this build.
  * --seccomp: the report must show seccomp mode 2 with a filter.
+ * --rwf probed|unprobed: RWF_HIPRI, DSYNC and SYNC (in every kernel that
+ * has preadv2) must be reported accepted; or, when the test's filter denies
+ * preadv2 and pwritev2, every bit "not probed" and none accepted (glibc's
+ * wrappers would have made the denial look like EOPNOTSUPP).
  * Exit 0 pass, 1 fail, 2 usage.
  */
 #include <errno.h>
@@ -164,6 +168,7 @@ int main(int argc, char **argv)
 {
 	const char *expect[3] = {NULL, NULL, NULL};
 	bool want_seccomp = false;
+	const char *rwf = NULL;
 	char v[256], v2[256];
 	const char *uaio = NULL, *json;
 	int sys_setup, sys_uring, first_usable = -1;
@@ -189,6 +194,8 @@ int main(int argc, char **argv)
 			expect[e] = eq + 1;
 		} else if (!strcmp(argv[i], "--seccomp")) {
 			want_seccomp = true;
+		} else if (!strcmp(argv[i], "--rwf") && i + 1 < argc) {
+			rwf = argv[++i];
 		} else if (!strcmp(argv[i], "--") && i + 1 < argc) {
 			uaio = argv[i + 1];
 			break;
@@ -288,6 +295,40 @@ int main(int argc, char **argv)
 		      "seccomp mode %s, expected 2 (filter)", s ? v : "?");
 		CHECK(s && field(s, "filters", v, sizeof(v)) && atoi(v) >= 1,
 		      "seccomp filters %s, expected at least 1", s ? v : "?");
+	}
+
+	if (rwf && !strcmp(rwf, "probed")) {
+		static const char *const known[] = {"HIPRI", "DSYNC", "SYNC"};
+
+		for (int k = 0; k < 3; k++) {
+			char pat[64];
+			const char *o;
+
+			snprintf(pat, sizeof(pat), "\"name\": \"%s\"",
+				 known[k]);
+			o = strstr(json, pat);
+			CHECK(o && field(o, "verdict", v, sizeof(v)) &&
+				  !strcmp(v, "accepted"),
+			      "RWF_%s: verdict '%s', expected accepted",
+			      known[k], o ? v : "(absent)");
+		}
+	} else if (rwf) {
+		const char *o = strstr(json, "\"rwf\":");
+		int n = 0;
+
+		CHECK(o &&
+			  field(strstr(o, "\"accepted_mask\":") ?: o,
+				"accepted_mask", v, sizeof(v)) &&
+			  !strcmp(v, "0x0"),
+		      "accepted_mask %s with preadv2/pwritev2 denied", v);
+		for (o = json; (o = strstr(o, "\"verdict\": ")); o++, n++) {
+			field(o, "verdict", v, sizeof(v));
+			CHECK(!strcmp(v, "not probed"),
+			      "a flag's verdict is '%s' with preadv2/pwritev2 "
+			      "denied",
+			      v);
+		}
+		CHECK(n == 32, "%d verdicts, expected 32 (every bit)", n);
 	}
 
 	if (failures) {

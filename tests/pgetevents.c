@@ -64,8 +64,8 @@ static void both_ways(io_context_t ctx, int fd, sigset_t *mask)
 	pl.data = (void *)0x9;
 	t_submit1(ctx, &pl);
 	w = (struct writer){.fd = p[1], .after_ms = 100};
-	T_EQ(pthread_create(&t, NULL, writer_fn, &w), 0);
 	t0 = t_now_ms();
+	T_EQ(pthread_create(&t, NULL, writer_fn, &w), 0);
 	T_EQ(io_pgetevents(ctx, 1, 1, ev, NULL, mask), 1);
 	T_ASSERT(t_now_ms() - t0 >= 90);
 	T_EVENT(&ev[0], &pl, POLLIN | POLLRDNORM);

@@ -116,5 +116,9 @@ int main(void)
 	T_EQ(t_peek(ctx, 1, ev), 0);
 
 	T_EQ(io_destroy(ctx), 0);
+	free(buf);
+	close(efd);
+	close(dfd);
+	close(fd);
 	return 0;
 }

@@ -271,6 +271,11 @@ static void ioprio(void)
 		cb.aio_reqprio = PRIO(class, 0);
 		REJECT(&cb, -EINVAL, 1);
 	}
+	/* The NONE class takes no level. */
+	prep_read(&cb);
+	cb.u.c.flags = IOCB_FLAG_IOPRIO;
+	cb.aio_reqprio = PRIO(0, 3);
+	REJECT(&cb, -EINVAL, 1);
 	/* IOPRIO is checked before rw_flags. */
 	prep_read(&cb);
 	cb.u.c.flags = IOCB_FLAG_IOPRIO;
@@ -511,6 +516,11 @@ static void accepted(void)
 	ACCEPT(&cb, 0);
 	io_prep_pwrite(&cb, fd, buf, 512, 0);
 	ACCEPT(&cb, 512);
+	/* Nothing to transfer: no buffer needed. */
+	io_prep_pread(&cb, fd, NULL, 0, 0);
+	ACCEPT(&cb, 0);
+	io_prep_pwrite(&cb, fd, NULL, 0, 4096);
+	ACCEPT(&cb, 0);
 
 	/* Bad user buffers fail in the event, not in io_submit. */
 	io_prep_pread(&cb, fd, NULL, 512, 0);

@@ -699,7 +699,8 @@ static bool child_line(struct run *r, unsigned m, unsigned d, unsigned i,
 		return true;
 	case 'u':
 	case 'e':
-		snprintf(res->reason, sizeof(res->reason), "%s",
+		snprintf(res->reason, sizeof(res->reason), "%.*s",
+			 (int)sizeof(res->reason) - 1,
 			 line[1] ? line + 2 : "?");
 		res->state = line[0] == 'u' ? CELL_NA : CELL_FAILED;
 		return true;
@@ -877,9 +878,8 @@ static void note_cell(struct run *r, unsigned m, unsigned d, unsigned i,
 
 static bool run_all(struct run *r)
 {
-	bool failed = false;
-
 	unsigned ok[NIMPLS], nok = 0, group = 0;
+	bool failed = false;
 
 	for (unsigned i = 0; i < NIMPLS; i++)
 		if (r->impl_ok[i])
@@ -940,8 +940,8 @@ static bool run_all(struct run *r)
 					failed = true;
 				if (m == MODE_UNCACHED &&
 				    res->state == CELL_OK &&
-				    res->ops > r->o.size / r->o.bs &&
-				    !r->reread_note)
+				    r->o.rw != RW_WRITE &&
+				    res->ops > r->o.size / r->o.bs)
 					r->reread_note = true;
 				if (res->state == CELL_NA && m == MODE_DIRECT &&
 				    strstr(res->reason, "O_DIRECT"))

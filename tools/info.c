@@ -287,6 +287,23 @@ static void pipe_drain(int fd)
 		;
 }
 
+/*
+ * The raw calls: glibc's wrappers turn ENOSYS (a seccomp filter, an old
+ * kernel) into EOPNOTSUPP whenever flags are set, which would pass a denied
+ * call off as a refused flag.
+ */
+static long raw_rw2(bool wr, int fd, const struct iovec *iov, off_t off,
+		    unsigned flags)
+{
+	unsigned long lo = (unsigned long)off, hi = 0;
+
+#if __SIZEOF_LONG__ == 4
+	hi = (unsigned long)((unsigned long long)off >> 32);
+#endif
+	return syscall(wr ? SYS_pwritev2 : SYS_preadv2, fd, iov, 1, lo, hi,
+		       flags);
+}
+
 /* One preadv2/pwritev2 with flag; 0 or errno.  Never blocks: the pipe is
  * non-blocking and holds a byte before a read. */
 static int try_rwf(struct rwf_target *t, int kind, bool wr, unsigned flag)
@@ -304,10 +321,7 @@ static int try_rwf(struct rwf_target *t, int kind, bool wr, unsigned flag)
 	}
 	if (kind == P_DIRECT)
 		iov.iov_len = 4096;
-	if (wr)
-		r = pwritev2(t->wfd, &iov, 1, off, (int)flag);
-	else
-		r = preadv2(t->rfd, &iov, 1, off, (int)flag);
+	r = raw_rw2(wr, wr ? t->wfd : t->rfd, &iov, off, flag);
 	err = r < 0 ? errno : 0;
 	if (kind == P_PIPE)
 		pipe_drain(t->rfd);
@@ -589,6 +603,7 @@ static void print_text(const struct info *in)
 	printf("\nRWF flags (preadv2/pwritev2)\n");
 	{
 		char acc[512] = "";
+		bool unprobed_all = false;
 		unsigned mask = 0;
 		size_t n = 0;
 
@@ -606,7 +621,21 @@ static void print_text(const struct info *in)
 							      "0x%x ", 1u << b);
 			}
 		wrapped("accepted", acc[0] ? acc : "none");
-		for (unsigned b = 0; b < 32; b++) {
+		for (unsigned b = 0; b < 32; b++)
+			if (rwf_verdict(in, b, &blocked) != RWF_UNPROBED)
+				break;
+			else if (b == 31) {
+				char msg[128];
+
+				/* One line, not 32 alike. */
+				snprintf(msg, sizeof(msg),
+					 "preadv2 and pwritev2 fail with %s "
+					 "here: nothing could be probed",
+					 errno_name(blocked));
+				wrapped("not probed", msg);
+				unprobed_all = true;
+			}
+		for (unsigned b = 0; b < 32 && !unprobed_all; b++) {
 			enum rwf_verdict v = rwf_verdict(in, b, &blocked);
 			const char *nm = rwf_name(1u << b);
 			char msg[512], lab[16];
@@ -691,8 +720,13 @@ static void print_text(const struct info *in)
 		else
 			snprintf(label, sizeof(label), "UAIO_ENGINE unset");
 		if (in->choice[i].ret < 0)
-			snprintf(msg, sizeof(msg), "fails: %s",
-				 errno_name(-in->choice[i].ret));
+			snprintf(msg, sizeof(msg), "io_setup fails with %s%s",
+				 errno_name(-in->choice[i].ret),
+				 in->choice[i].ret == -EINVAL
+				     ? " (an unknown engine name)"
+				 : in->choice[i].ret == -ENOSYS
+				     ? " (no engine in the list is usable)"
+				     : "");
 		else if (in->choice[i].reason[0])
 			snprintf(msg, sizeof(msg), "%s, because %s",
 				 in->choice[i].engine, in->choice[i].reason);

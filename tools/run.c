@@ -222,8 +222,8 @@ static int print_stats(const char *path)
 	bool right[3 + NOPS + 8];
 	bool show[NOPS] = {false};
 	unsigned col_of[NOPS], ncols = 3;
-	struct json *ctx[4096];
-	unsigned n = 0, bad = 0;
+	struct json **ctx = NULL;
+	unsigned n = 0, nctx = 0, bad = 0;
 	double sum[NOPS + 4] = {0};
 	char *line = NULL;
 	size_t cap = 0;
@@ -253,16 +253,18 @@ static int print_stats(const char *path)
 			json_free(j);
 			continue;
 		}
-		if (n == sizeof(ctx) / sizeof(ctx[0])) {
-			json_free(j);
-			bad++;
-			continue;
+		if (n == nctx) {
+			nctx = nctx ? 2 * nctx : 64;
+			ctx = realloc(ctx, nctx * sizeof(*ctx));
+			if (!ctx)
+				die("out of memory");
 		}
 		ctx[n++] = j;
 	}
 	free(line);
 	fclose(f);
 	if (!n) {
+		free(ctx);
 		fprintf(stderr,
 			"uaio: no AIO context statistics were written: the "
 			"program created no\n"
@@ -350,6 +352,7 @@ static int print_stats(const char *path)
 	table_free(&t);
 	for (unsigned i = 0; i < n; i++)
 		json_free(ctx[i]);
+	free(ctx);
 	return (int)n;
 }
 
