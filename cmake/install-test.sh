@@ -18,6 +18,7 @@
 set -u
 build=$1 src=$2 bindir=$3 libdir=$4 incdir=$5 mandir=$6 layout=$7 cc=$8
 pkgconf=$9 cflags=${10:-}
+cmake=${CMAKE:-cmake}
 
 case $libdir in /*) echo "absolute CMAKE_INSTALL_LIBDIR: not testable here" >&2; exit 77 ;; esac
 command -v readelf >/dev/null 2>&1 || { echo "readelf is not installed" >&2; exit 77; }
@@ -79,7 +80,7 @@ check_tree() {
 # Uninstall through the build system's target, then nothing may be left.
 uninstall_and_check() {
 	root=$1
-	cmake --build "$build" --target uninstall >"$tmp/uninstall.log" 2>&1 ||
+	"$cmake" --build "$build" --target uninstall >"$tmp/uninstall.log" 2>&1 ||
 		{ cat "$tmp/uninstall.log"; fail "uninstall target failed"; }
 	left=$(find "$root" ! -type d | head -n 5)
 	[ -z "$left" ] || fail "left after uninstall: $left"
@@ -91,7 +92,7 @@ uninstall_and_check() {
 
 # 1. Straight into a prefix.
 prefix=$tmp/prefix
-cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1 ||
+"$cmake" --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1 ||
 	{ cat "$tmp/install.log"; fail "cmake --install --prefix $prefix"; }
 check_tree "$prefix" "$prefix"
 
@@ -188,7 +189,7 @@ uninstall_and_check "$prefix"
 # 2. Staged into DESTDIR for a prefix that does not exist, as a package build.
 stage=$tmp/stage
 pfx=/opt/uaio-install-test
-DESTDIR=$stage cmake --install "$build" --prefix "$pfx" >"$tmp/install.log" 2>&1 ||
+DESTDIR=$stage "$cmake" --install "$build" --prefix "$pfx" >"$tmp/install.log" 2>&1 ||
 	{ cat "$tmp/install.log"; fail "DESTDIR=$stage cmake --install --prefix $pfx"; }
 check_tree "$pfx" "$stage$pfx"
 [ -e "$pfx" ] && fail "installed outside DESTDIR into $pfx"

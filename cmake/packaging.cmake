@@ -79,5 +79,6 @@ if(BUILD_TESTING)
   # It rewrites the build tree's install_manifest.txt (and restores it).
   set_tests_properties(install-hello PROPERTIES
     LABELS install SKIP_RETURN_CODE 77 TIMEOUT 300
+    ENVIRONMENT "CMAKE=${CMAKE_COMMAND}"
     RESOURCE_LOCK uaio_install_manifest)
 endif()

@@ -40,7 +40,9 @@ const char *uaio_version(void);
  *
  * Errors: those of io_setup(), and
  *   -EINVAL   an unknown engine name in the list (UAIO_DEBUG=1 says which);
- *   -ENOSYS   no engine in the list is usable here (uaio_probe() says why).
+ *   -errno    of the last engine tried when none in the list is usable here
+ *             (e.g. -ENOSYS, -EPERM, -EAGAIN; uaio_probe() says why), or
+ *             -ENOSYS when the list names only engines not built in.
  */
 int uaio_setup(int maxevents, io_context_t *ctxp, const char *engines);
 
@@ -54,7 +56,8 @@ int uaio_engine(io_context_t ctx, char *name, size_t len);
 /*
  * Copy into buf[len] why ctx does not run on the first engine of its
  * preference list ("" when it does), e.g.
- * "kernel: io_setup: Resource temporarily unavailable (fs.aio-nr 65536 of 65536)".
+ * "kernel: io_setup: Resource temporarily unavailable".  Reasons for several
+ * skipped engines are separated by "; ".
  * Returns the reason's length.
  * Errors: -EINVAL  ctx is not a live context of this process;
  *         -ERANGE  len is too small (UAIO_REASON_MAX always suffices).

@@ -15,7 +15,7 @@ prog_init fio "$1" "$2" "$3"
 case=$4
 
 file=$scratch/data
-size=64m
+size=32m
 direct=1
 reads=yes
 writes=no

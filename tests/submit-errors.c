@@ -435,6 +435,41 @@ static void rw_checks(void)
 	}
 	io_prep_preadv(&cb, fd, &iov, 0, 0);
 	ACCEPT(&cb, 0);
+
+	/*
+	 * With two segments or more, each one's range must lie in user
+	 * space (EFAULT at submit); a single segment is clamped to
+	 * MAX_RW_COUNT first and then simply reads until it faults.  The
+	 * buffer is a page before a guard page, so a wrong acceptance shows
+	 * as a short read rather than as corruption.
+	 */
+	{
+		size_t page = (size_t)sysconf(_SC_PAGESIZE);
+		char *area = v_guarded(page, PROT_READ | PROT_WRITE);
+		struct iovec two[2] = {{area, 16}, {area, 1ul << 62}};
+
+		io_prep_preadv(&cb, fd, two, 2, 0);
+		REJECT(&cb, -EFAULT, 1);
+		two[0].iov_len = 1ul << 62;
+		two[1].iov_len = 0;
+		io_prep_preadv(&cb, fd, two, 2, 0);
+		REJECT(&cb, -EFAULT, 1);
+		/* Away from the data accepted() checks, should it be written.
+		 */
+		io_prep_pwritev(&cb, fd, two, 2, 32768);
+		REJECT(&cb, -EFAULT, 1);
+		/* A segment length that is negative as ssize_t: EINVAL. */
+		two[0].iov_len = 16;
+		two[1].iov_len = 1ul << 63;
+		io_prep_preadv(&cb, fd, two, 2, 0);
+		REJECT(&cb, -EINVAL, 1);
+		io_prep_preadv(&cb, fd, two, 1, 0);
+		ACCEPT(&cb, 16);
+		two[0].iov_len = 1ul << 62;
+		io_prep_preadv(&cb, fd, two, 1, 0);
+		ACCEPT(&cb, (long)page);
+		munmap(area, 2 * page);
+	}
 }
 
 static void sync_and_poll_fields(void)
