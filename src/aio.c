@@ -254,7 +254,10 @@ int io_cancel_0_4(io_context_t ctx, struct iocb *iocb, struct io_event *result)
 	/* The kernel engine checks it all itself, in this same order. */
 	if (!c || c->engine != &uaio__engine_kernel) {
 		ret = -EFAULT;
-		if (uaio__uread(&key, &iocb->key, sizeof(key)))
+		/* No member access: iocb may be NULL. */
+		const void *ukey = (const void *)((uintptr_t)iocb +
+						  offsetof(struct iocb, key));
+		if (uaio__uread(&key, ukey, sizeof(key)))
 			goto out;
 		ret = -EINVAL;
 		if (key != 0 || !c)

@@ -9,6 +9,7 @@
 #
 # usage: fio-libaio.sh LIBDIR ENGINE PRELOAD CASE   (see programs-common.sh)
 
+# shellcheck source=tests/programs-common.sh
 . "$(dirname "$0")/programs-common.sh"
 
 prog_init fio "$1" "$2" "$3"
@@ -22,7 +23,6 @@ writes=no
 verify=no
 self_reap=no
 vectored=no
-extra=
 
 case "$case" in
 randread-qd1) set -- --rw=randread --iodepth=1 --runtime=1 --time_based ;;
@@ -132,6 +132,7 @@ done
 
 # The job's error and, per direction, requests and bytes, from fio's JSON
 # (one job; "read"/"write" sections hold total_ios and io_bytes).
+fio_jobs=0 fio_err=0 fio_rios=0 fio_wios=0 fio_rbytes=0 fio_wbytes=0
 eval "$(awk '
 	/"jobname" :/ { jobs++ }
 	/^ *"error" : / { e = $3; sub(/,/, "", e); if (e + 0 != 0) err = e }

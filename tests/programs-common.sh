@@ -60,6 +60,7 @@ need_odirect() {
 }
 
 # run PROGRAM ARGS...: stdout and stderr go to $scratch; sets $rc.
+# shellcheck disable=SC2034 # rc is for the callers
 run() {
 	rm -f "$stats"
 	echo "+ $*"
@@ -119,9 +120,16 @@ check_stats() {
 	if grep -v "\"engine\":\"$engine\"" "$stats" | grep -q .; then
 		fail "a context ran on another engine than $engine"
 	fi
-	for f in pread pwrite fsync fdsync poll preadv pwritev completed cancelled errors; do
-		eval "st_$f=\$(stat_sum $f)"
-	done
+	st_pread=$(stat_sum pread)
+	st_pwrite=$(stat_sum pwrite)
+	st_fsync=$(stat_sum fsync)
+	st_fdsync=$(stat_sum fdsync)
+	st_poll=$(stat_sum poll)
+	st_preadv=$(stat_sum preadv)
+	st_pwritev=$(stat_sum pwritev)
+	st_completed=$(stat_sum completed)
+	st_cancelled=$(stat_sum cancelled)
+	st_errors=$(stat_sum errors)
 	st_ops=$((st_pread + st_pwrite + st_fsync + st_fdsync + st_poll + st_preadv + st_pwritev))
 	[ "$st_ops" -gt 0 ] || fail "uaio's contexts saw no request on engine $engine"
 	echo "uaio stats ($engine, $(wc -l <"$stats") context(s)): pread $st_pread pwrite $st_pwrite preadv $st_preadv pwritev $st_pwritev completed $st_completed errors $st_errors"

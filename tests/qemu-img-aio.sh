@@ -15,6 +15,7 @@
 #
 # usage: qemu-img-aio.sh LIBDIR ENGINE PRELOAD CASE   (see programs-common.sh)
 
+# shellcheck source=tests/programs-common.sh
 . "$(dirname "$0")/programs-common.sh"
 
 prog_init qemu-img "$1" "$2" "$3"
@@ -54,8 +55,9 @@ bench-read | bench-write)
 		else
 			r=$st_preadv want_r=$count wr=$st_pwritev want_w=0
 		fi
-		[ "$r" -eq "$want_r" ] && [ "$wr" -eq "$want_w" ] ||
+		if [ "$r" -ne "$want_r" ] || [ "$wr" -ne "$want_w" ]; then
 			fail "uaio saw $r preadv and $wr pwritev, qemu-img bench sent $want_r and $want_w"
+		fi
 		[ $((st_pread + st_pwrite)) -eq 0 ] ||
 			fail "QEMU's linux-aio submits only vectored requests, uaio saw $((st_pread + st_pwrite)) others"
 		check_completions yes
@@ -75,8 +77,9 @@ convert | convert-ooo)
 	echo "the images are identical"
 	check_stats
 	if [ "$engine" != ref ]; then
-		[ "$st_preadv" -gt 0 ] && [ "$st_pwritev" -gt 0 ] ||
+		if [ "$st_preadv" -eq 0 ] || [ "$st_pwritev" -eq 0 ]; then
 			fail "uaio saw $st_preadv preadv and $st_pwritev pwritev: QEMU did not copy through linux-aio"
+		fi
 		[ $((st_pread + st_pwrite)) -eq 0 ] ||
 			fail "QEMU's linux-aio submits only vectored requests, uaio saw $((st_pread + st_pwrite)) others"
 		check_completions yes
