@@ -84,13 +84,13 @@ UAIO_API int io_destroy(io_context_t ctx)
 		uaio__ctx_put(c);
 		ERRNO_RETURN(-EINVAL);
 	}
+	/* Before kill: the kernel engine's ring is gone after it. */
+	if (unlikely(c->stats))
+		uaio__stats_report(c);
 	c->engine->kill(c);
 	uaio__ctx_wait_idle(c);
 	c->engine->destroy(c);
-	if (c->stats) {
-		uaio__stats_report(c);
-		uaio__stats_detach(c);
-	}
+	uaio__stats_detach(c);
 	uaio__ctx_free(c);
 	ERRNO_RETURN(0);
 }

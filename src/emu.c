@@ -44,7 +44,6 @@ int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events)
 		e->reqs[i].next = e->free;
 		e->free = &e->reqs[i];
 	}
-	atomic_init(&e->inflight, 0);
 	atomic_init(&e->waiters, 0);
 	atomic_init(&e->wake_pending, false);
 	atomic_init(&e->dead, false);
@@ -57,21 +56,6 @@ void emu_fini(struct emu_ctx *e)
 	free(e->reqs);
 	pthread_mutex_destroy(&e->free_lock);
 	ring_fini(&e->ring);
-}
-
-/* Take a ring slot, as aio_get_req() does; false when the ring is full. */
-static bool slot_get(struct emu_ctx *e)
-{
-	unsigned used = atomic_load_explicit(&e->inflight,
-					     memory_order_relaxed);
-
-	do {
-		if (used + ring_unreaped(&e->ring) >= e->ring.nr - 1)
-			return false;
-	} while (!atomic_compare_exchange_weak_explicit(
-		&e->inflight, &used, used + 1, memory_order_acquire,
-		memory_order_relaxed));
-	return true;
 }
 
 static struct emu_req *req_get(struct emu_ctx *e)
@@ -106,7 +90,6 @@ static void req_put(struct emu_ctx *e, struct emu_req *req)
 	req->next = e->free;
 	e->free = req;
 	pthread_mutex_unlock(&e->free_lock);
-	atomic_fetch_sub_explicit(&e->inflight, 1, memory_order_release);
 }
 
 #define SUBMIT_CHUNK 64
@@ -178,7 +161,7 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 			ret = -EINVAL;
 			break;
 		}
-		if (!slot_get(e)) {
+		if (!ring_reserve(&e->ring)) {
 			ret = -EAGAIN;
 			break;
 		}
@@ -186,13 +169,14 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 		ret = uaio__prep_iocb(user, &cb, req);
 		if (ret) {
 			req_put(e, req);
+			ring_unreserve(&e->ring);
 			break;
 		}
 		req->t_submit = 0;
 		if (unlikely(e->ctx->stats)) {
 			req->t_submit = uaio__now_ns();
 			/* Counted here: a completion may come before we return. */
-			uaio__stats_depth(e->ctx, atomic_load(&e->inflight));
+			uaio__stats_depth(e->ctx, ring_in_flight(&e->ring));
 		}
 		batch[n++] = req;
 		done++;
@@ -231,23 +215,29 @@ void emu_complete(struct emu_ctx *e, struct emu_req *req, long res)
 		.res2 = 0,
 	};
 
+	int resfd = req->resfd;
+
 	if (unlikely(e->ctx->stats))
 		uaio__stats_completed(e->ctx, req->t_submit, res);
+	/* The request is free before its slot is: a slot always finds one. */
+	req->resfd = -1;
+	req_put(e, req);
 	ring_publish(&e->ring, &ev, 1);
-	if (req->resfd >= 0) {
+	if (resfd >= 0) {
 		/* After the event is in the ring: a reader of the eventfd then
 		 * finds it with a non-blocking io_getevents. */
 		uint64_t one = 1;
-		ssize_t r = write(req->resfd, &one, sizeof(one));
+		ssize_t r = write(resfd, &one, sizeof(one));
 		(void)r; /* the kernel ignores overflow too */
+		close(resfd);
 	}
-	req_put(e, req);
 	emu_wake(e);
 }
 
 void emu_discard(struct emu_ctx *e, struct emu_req *req)
 {
 	req_put(e, req);
+	ring_unreserve(&e->ring);
 }
 
 struct emu_req *emu_find(struct emu_ctx *e, struct iocb *iocb)

@@ -48,7 +48,6 @@ struct emu_req {
 struct emu_ctx {
 	struct ring ring;
 	struct uaio_ctx *ctx;
-	_Atomic unsigned inflight; /* accepted, event not yet published */
 	struct emu_req *reqs;	   /* ring.nr of them */
 	struct emu_req *free;
 	pthread_mutex_t free_lock;

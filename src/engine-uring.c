@@ -137,7 +137,7 @@ static inline void leave(struct uctx *u)
 		if (cq_pending(u))
 			drain(u, false);
 		/* Someone must publish what completes while nobody is in. */
-		if (atomic_load_explicit(&u->e.inflight, memory_order_relaxed))
+		if (ring_in_flight(&u->e.ring))
 			ensure_thread(u);
 	}
 }
@@ -644,8 +644,7 @@ static void *completion_main(void *arg)
 		 * A long timeout while requests are in flight, as a safety
 		 * net should an eventfd signal ever be missed; none when idle.
 		 */
-		int timeout = atomic_load_explicit(&u->e.inflight,
-						   memory_order_relaxed)
+		int timeout = ring_in_flight(&u->e.ring)
 				      ? 1000
 				      : -1;
 
@@ -1125,7 +1124,7 @@ static void uring_destroy(struct uaio_ctx *c)
 	cancel_all(u);
 	for (;;) {
 		drain(u, false);
-		if (!atomic_load(&u->e.inflight))
+		if (!ring_in_flight(&u->e.ring))
 			break;
 		/* What cannot be cancelled completes; block until it has,
 		 * as the kernel does, re-cancelling now and then. */

@@ -58,6 +58,7 @@ int ring_init(struct ring *r, unsigned nr_events)
 	ar->header_length = sizeof(struct aio_ring);
 	r->ar = ar;
 	r->nr = nr;
+	atomic_init(&r->acct, 0);
 	r->bytes = bytes;
 	pthread_mutex_init(&r->produce_lock, NULL);
 	pthread_mutex_init(&r->consume_lock, NULL);
@@ -80,10 +81,43 @@ unsigned ring_unreaped(struct ring *r)
 	return tail >= head ? tail - head : tail + r->nr - head;
 }
 
+#define ACCT(tail, held) (((uint64_t)(tail) << 32) | (held))
+
+bool ring_reserve(struct ring *r)
+{
+	uint64_t a = atomic_load_explicit(&r->acct, memory_order_acquire);
+
+	for (;;) {
+		unsigned held = (unsigned)a, tail = (unsigned)(a >> 32);
+		/* head is read after our tail copy, so it never passes it. */
+		unsigned head = ring_head(r);
+		unsigned unreaped = tail >= head ? tail - head
+						 : tail + r->nr - head;
+
+		if (held + unreaped >= r->nr - 1)
+			return false;
+		if (atomic_compare_exchange_weak_explicit(
+			    &r->acct, &a, a + 1, memory_order_acq_rel,
+			    memory_order_acquire))
+			return true;
+	}
+}
+
+void ring_unreserve(struct ring *r)
+{
+	atomic_fetch_sub_explicit(&r->acct, 1, memory_order_release);
+}
+
+unsigned ring_in_flight(struct ring *r)
+{
+	return (unsigned)atomic_load_explicit(&r->acct, memory_order_acquire);
+}
+
 void ring_publish(struct ring *r, const struct io_event *ev, unsigned n)
 {
 	struct aio_ring *ar = r->ar;
 	unsigned tail;
+	uint64_t a;
 
 	pthread_mutex_lock(&r->produce_lock);
 	tail = ar->tail;
@@ -92,7 +126,14 @@ void ring_publish(struct ring *r, const struct io_event *ev, unsigned n)
 		if (++tail == r->nr)
 			tail = 0;
 	}
-	/* The events must be visible before the tail that covers them. */
+	/* Slots change from "held" to "unreaped" in one step... */
+	a = atomic_load_explicit(&r->acct, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(
+		&r->acct, &a, ACCT(tail, (unsigned)a - n), memory_order_acq_rel,
+		memory_order_relaxed))
+		;
+	/* ...before the program can consume them; and the events must be
+	 * visible before the tail that covers them. */
 	__atomic_store_n(&ar->tail, tail, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&r->produce_lock);
 }
@@ -126,9 +167,8 @@ int ring_reap(struct ring *r, struct io_event *events, long nr)
 	if (got) {
 		size_t w = uaio__uwrite_vec(seg, nseg, events,
 					    (size_t)got * sizeof(*events));
-		got = (long)(w / sizeof(*events));
-		if (!got) {
-			/* The kernel leaves the events in the ring on EFAULT. */
+		if (w != (size_t)got * sizeof(*events)) {
+			/* The kernel leaves every event in the ring on EFAULT. */
 			pthread_mutex_unlock(&r->consume_lock);
 			return -EFAULT;
 		}

@@ -12,11 +12,28 @@ struct ring {
 	size_t bytes;
 	pthread_mutex_t produce_lock;
 	pthread_mutex_t consume_lock;
+	/*
+	 * Slot accounting in one word, so that a reservation never sees a
+	 * completion half done: low 32 bits, requests holding a slot whose
+	 * event is not published; high 32 bits, our copy of tail, advanced
+	 * in the same step, before the program can see the event.
+	 */
+	_Atomic uint64_t acct;
 };
 
 int ring_init(struct ring *r, unsigned nr_events);
 void ring_fini(struct ring *r);
-/* Append n events and publish them. */
+/*
+ * Take a slot for a request, as aio_get_req() does: false when requests in
+ * flight plus events not consumed would exceed nr - 1, so that every
+ * completion finds room.
+ */
+bool ring_reserve(struct ring *r);
+/* Give back a reserved slot without an event (discarded request). */
+void ring_unreserve(struct ring *r);
+/* Requests holding a slot and not yet published. */
+unsigned ring_in_flight(struct ring *r);
+/* Publish the events of n reserved requests, releasing their slots. */
 void ring_publish(struct ring *r, const struct io_event *ev, unsigned n);
 /* Move up to nr events to events[]; the count, or -EFAULT. */
 int ring_reap(struct ring *r, struct io_event *events, long nr);

@@ -29,7 +29,8 @@ struct uaio_stats {
 	_Atomic unsigned long long lat_max;
 	_Atomic unsigned long long hist[NBUCKETS];
 	/* Kernel engine: submit times by iocb, open addressing. */
-	pthread_mutex_t map_lock;
+	pthread_mutex_t map_lock; /* also guards last_tail */
+	unsigned last_tail;
 	unsigned map_size;
 	struct {
 		const void *iocb;
@@ -45,6 +46,8 @@ static void atexit_report(void)
 {
 	uaio__ctx_foreach(uaio__stats_report);
 }
+
+static void kernel_sample(struct uaio_ctx *c);
 
 static void stats_init(void)
 {
@@ -180,11 +183,13 @@ void uaio__stats_submitted(struct uaio_ctx *c, struct iocb **iocbs, int n)
 		pthread_mutex_unlock(&s->map_lock);
 	}
 	/* The emulated engines report their exact depth themselves. */
-	if (c->engine == &uaio__engine_kernel)
+	if (c->engine == &uaio__engine_kernel) {
+		kernel_sample(c);
 		uaio__stats_depth(
 			c, atomic_fetch_add_explicit(&s->depth, n,
 						     memory_order_relaxed) +
 				   n);
+	}
 }
 
 void uaio__stats_depth(struct uaio_ctx *c, long depth)
@@ -198,13 +203,11 @@ void uaio__stats_depth(struct uaio_ctx *c, long depth)
 		;
 }
 
-void uaio__stats_completed(struct uaio_ctx *c, uint64_t t_submit, long res)
+/* An event's result and latency, once it is seen. */
+static void stats_event(struct uaio_stats *s, uint64_t t_submit, long res)
 {
-	struct uaio_stats *s = c->stats;
 	uint64_t lat = t_submit ? uaio__now_ns() - t_submit : 0;
 
-	atomic_fetch_add_explicit(&s->completed, 1, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&s->depth, 1, memory_order_relaxed);
 	if (res == -ECANCELED)
 		atomic_fetch_add_explicit(&s->cancelled, 1,
 					  memory_order_relaxed);
@@ -222,16 +225,47 @@ void uaio__stats_completed(struct uaio_ctx *c, uint64_t t_submit, long res)
 		;
 }
 
+void uaio__stats_completed(struct uaio_ctx *c, uint64_t t_submit, long res)
+{
+	struct uaio_stats *s = c->stats;
+
+	atomic_fetch_add_explicit(&s->completed, 1, memory_order_relaxed);
+	stats_event(s, t_submit, res);
+}
+
+/*
+ * Kernel engine: completions counted from the ring's tail, so that programs
+ * which reap the ring themselves (QEMU, fio's userspace_reap) are counted.
+ * Between two samples fewer than nr events can be produced (at most nr - 1
+ * requests are in flight and every submit samples), so the distance modulo
+ * nr is exact.
+ */
+static void kernel_sample(struct uaio_ctx *c)
+{
+	struct uaio_stats *s = c->stats;
+	const struct aio_ring *r = (const struct aio_ring *)atomic_load(&c->handle);
+	unsigned tail, n;
+
+	pthread_mutex_lock(&s->map_lock);
+	tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	n = (tail + r->nr - s->last_tail) % r->nr;
+	s->last_tail = tail;
+	pthread_mutex_unlock(&s->map_lock);
+	atomic_fetch_add_explicit(&s->completed, n, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&s->depth, n, memory_order_relaxed);
+}
+
 void uaio__stats_reaped(struct uaio_ctx *c, const struct io_event *ev, int n)
 {
 	struct uaio_stats *s = c->stats;
 
+	kernel_sample(c);
 	for (int i = 0; i < n; i++) {
 		uint64_t t;
 		pthread_mutex_lock(&s->map_lock);
 		t = map_take(s, ev[i].obj);
 		pthread_mutex_unlock(&s->map_lock);
-		uaio__stats_completed(c, t, (long)ev[i].res);
+		stats_event(s, t, (long)ev[i].res);
 	}
 }
 
@@ -265,6 +299,8 @@ void uaio__stats_report(struct uaio_ctx *c)
 
 	if (!s)
 		return;
+	if (c->engine == &uaio__engine_kernel)
+		kernel_sample(c);
 	for (unsigned b = 0; b < NBUCKETS; b++)
 		total += atomic_load_explicit(&s->hist[b], memory_order_relaxed);
 	len = snprintf(line, sizeof(line),

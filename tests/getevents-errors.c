@@ -195,7 +195,6 @@ static void events_buffer(void)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	struct io_event *ro = v_guarded(page, PROT_READ);
-	struct io_event ev[2];
 	struct iocb cb;
 
 	/* Only written when an event is copied: EFAULT, the event stays. */
@@ -207,7 +206,6 @@ static void events_buffer(void)
 	V_RET(io_getevents(ctx, 1, 1, V_KERNEL_ADDR, NULL), -EFAULT);
 	T_EQ(unreaped(), 1);
 	take_pending(&cb);
-
 	munmap(ro, 2 * page);
 }
 

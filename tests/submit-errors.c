@@ -454,8 +454,7 @@ static void rw_checks(void)
 		two[1].iov_len = 0;
 		io_prep_preadv(&cb, fd, two, 2, 0);
 		REJECT(&cb, -EFAULT, 1);
-		/* Away from the data accepted() checks, should it be written.
-		 */
+		/* Clear of what accepted() reads back, if written. */
 		io_prep_pwritev(&cb, fd, two, 2, 32768);
 		REJECT(&cb, -EFAULT, 1);
 		/* A segment length that is negative as ssize_t: EINVAL. */

@@ -20,9 +20,11 @@
 #define V_ERRNO_MARK 4242
 
 /*
- * V_KEEP_GOING=1 in the environment turns V_RET failures (and crashes
- * inside the call) into a report and a final exit status of 1, so that one
- * run lists every deviation.  By default the first failure ends the test.
+ * UAIO_TEST_KEEP_GOING=1 in the environment turns V_RET/V_EQ failures (and
+ * crashes inside the call) into a report and a final exit status of 1, so
+ * that one run lists every deviation.  A call that crashed may have left
+ * locks held, so what follows a crash is only indicative.  By default the
+ * first failure ends the test.
  */
 static sigjmp_buf v_jmp;
 static volatile sig_atomic_t v_armed;
@@ -51,7 +53,7 @@ static inline bool v_keep_going(void)
 	static int on = -1;
 
 	if (on < 0) {
-		const char *e = getenv("V_KEEP_GOING");
+		const char *e = getenv("UAIO_TEST_KEEP_GOING");
 		on = e && *e == '1';
 		if (on) {
 			signal(SIGSEGV, v_segv);
@@ -72,7 +74,7 @@ static inline bool v_keep_going(void)
 		v_failures++;                                                  \
 	} while (0)
 
-/* T_EQ that V_KEEP_GOING can turn into a report. */
+/* T_EQ that UAIO_TEST_KEEP_GOING can turn into a report. */
 #define V_EQ(expr, want)                                                       \
 	do {                                                                   \
 		long long v_g_ = (long long)(expr), v_w_ = (long long)(want);  \
@@ -81,7 +83,7 @@ static inline bool v_keep_going(void)
 			       v_w_, #want);                                   \
 	} while (0)
 
-/* What V_CALL yields when the call crashed (under V_KEEP_GOING). */
+/* What V_CALL yields when the call crashed (UAIO_TEST_KEEP_GOING). */
 #define V_CRASHED (-0x7fffffffffffll)
 
 /*
