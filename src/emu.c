@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "emu.h"
@@ -121,7 +122,7 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 }
 
 int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
-	       emu_start_fn start)
+	       emu_try_fn try_now, emu_start_fn start)
 {
 	struct emu_req *batch[SUBMIT_CHUNK];
 	struct iocb *ptrs[SUBMIT_CHUNK];
@@ -178,6 +179,18 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 			/* Counted here: a completion may come before we return. */
 			uaio__stats_depth(e->ctx, ring_in_flight(&e->ring));
 		}
+		if (try_now) {
+			ret = try_now(e, req);
+			if (ret < 0) {
+				emu_discard(e, req);
+				break;
+			}
+			if (ret == 1) {
+				ret = 0;
+				done++;
+				continue;
+			}
+		}
 		batch[n++] = req;
 		done++;
 		if (n == (int)(sizeof(batch) / sizeof(batch[0]))) {
@@ -232,6 +245,19 @@ void emu_complete(struct emu_ctx *e, struct emu_req *req, long res)
 		close(resfd);
 	}
 	emu_wake(e);
+}
+
+bool emu_stream_offset(struct emu_req *req)
+{
+	struct stat st;
+
+	if (req->offset == -1)
+		return false;
+	/* sock_read_iter()/sock_write_iter(): ESPIPE unless the offset is 0. */
+	if (req->offset != 0 && fstat(req->fd, &st) == 0 && S_ISSOCK(st.st_mode))
+		return false;
+	req->offset = -1;
+	return true;
 }
 
 void emu_discard(struct emu_ctx *e, struct emu_req *req)

@@ -66,8 +66,14 @@ void emu_fini(struct emu_ctx *e);
  * accepted ones to start() in one batch.  Returns io_submit's value.
  */
 typedef void (*emu_start_fn)(struct emu_ctx *e, struct emu_req **reqs, int n);
+/*
+ * Optional, called for each accepted request before start(): 0 to start
+ * it, 1 when it completed at once (emu_complete() done), or -errno to
+ * refuse it as io_submit would (the request is then released).
+ */
+typedef int (*emu_try_fn)(struct emu_ctx *e, struct emu_req *req);
 int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
-	       emu_start_fn start);
+	       emu_try_fn try_now, emu_start_fn start);
 
 /* Publish the event for req, signal its eventfd, free req and its slot. */
 void emu_complete(struct emu_ctx *e, struct emu_req *req, long res);
@@ -98,6 +104,13 @@ short emu_poll_ask(short events);
 
 /* The live request for iocb, or NULL: io_cancel's lookup. */
 struct emu_req *emu_find(struct emu_ctx *e, struct iocb *iocb);
+
+/*
+ * After ESPIPE from a read or write at req->offset: true (and offset -1)
+ * when the kernel's AIO would have ignored the offset, as for a pipe;
+ * false when it fails too, as a socket does for a non-zero offset.
+ */
+bool emu_stream_offset(struct emu_req *req);
 
 /* Mark dead and wake every waiter: they return -EINVAL. */
 void emu_kill(struct emu_ctx *e);

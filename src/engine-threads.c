@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -109,19 +110,17 @@ static unsigned default_threads(void)
 static ssize_t do_rw(struct emu_req *req, int flags)
 {
 	bool write = req->opcode == CMD_PWRITE || req->opcode == CMD_PWRITEV;
-	off_t off = req->offset;
 	ssize_t r;
 
 	for (;;) {
-		r = write ? pwritev2(req->fd, req->iov, req->iovcnt, off, flags)
-			  : preadv2(req->fd, req->iov, req->iovcnt, off, flags);
+		r = write ? pwritev2(req->fd, req->iov, req->iovcnt,
+				     req->offset, flags)
+			  : preadv2(req->fd, req->iov, req->iovcnt, req->offset,
+				    flags);
 		if (r >= 0)
 			return r;
-		if (errno == ESPIPE && off != -1) {
-			/* Pipes and sockets: the kernel's AIO ignores the offset. */
-			off = -1;
+		if (errno == ESPIPE && emu_stream_offset(req))
 			continue;
-		}
 		return -errno;
 	}
 }
@@ -370,11 +369,30 @@ static void own_fd(struct emu_req *req)
 	}
 }
 
+static bool is_dir(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* vfs_readv() says EINVAL for a file without FMODE_CAN_READ before it
+ * looks at a zero length; any other file reads nothing. */
+static bool cannot_read(int fd)
+{
+	struct iovec none = {NULL, 0};
+
+	return preadv2(fd, &none, 1, -1, 0) < 0 && errno == EINVAL;
+}
+
 /*
- * Try to finish req inside io_submit without blocking; true if it did.
- * A buffered read served from the page cache costs what a pread costs.
+ * Try to finish req inside io_submit without blocking (1 if it did, 0 to
+ * hand it to a worker).  A buffered read served from the page cache costs
+ * what a pread costs.  The attempt also shows what the kernel refuses at
+ * submit for the kind of file: no read method (a directory, an epoll fd)
+ * is EINVAL, and RWF_NOWAIT on a file that cannot do it EOPNOTSUPP.
  */
-static bool try_inline(struct tctx *t, struct emu_req *req)
+static int threads_try_now(struct emu_ctx *e, struct emu_req *req)
 {
 	bool user_nowait = req->rw_flags & RWF_NOWAIT;
 	ssize_t r;
@@ -384,20 +402,26 @@ static bool try_inline(struct tctx *t, struct emu_req *req)
 	case CMD_POLL: {
 		long res;
 		if (emu_poll_now(req, &res)) {
-			emu_complete(&t->e, req, res);
-			return true;
+			emu_complete(e, req, res);
+			return 1;
 		}
-		return false;
+		return 0;
 	}
 	case CMD_PREAD:
 	case CMD_PREADV:
 		if (req->fd_flags & O_DIRECT)
-			return false; /* NOWAIT would still wait for the disk */
+			return 0; /* NOWAIT would still wait for the disk */
 		r = do_rw(req, req->rw_flags | RWF_NOWAIT);
-		if (r == -EAGAIN && !user_nowait)
-			return false;
 		if (r == -EOPNOTSUPP && !user_nowait)
-			return false;
+			/* No NOWAIT, or no read_iter: a directory has only
+			 * ->read, which aio_read() refuses. */
+			return is_dir(req->fd) ? -EINVAL : 0;
+		if (r == -EOPNOTSUPP)
+			return -EOPNOTSUPP;
+		if (r == -EINVAL && cannot_read(req->fd))
+			return -EINVAL; /* no read method at all (epoll) */
+		if (r == -EAGAIN && !user_nowait)
+			return 0;
 		if (r > 0 && !user_nowait) {
 			size_t want = 0;
 			for (int i = 0; i < req->iovcnt; i++)
@@ -405,15 +429,16 @@ static bool try_inline(struct tctx *t, struct emu_req *req)
 			if ((size_t)r < want) {
 				/* Partly cached: the worker reads the rest. */
 				iov_advance(req, (size_t)r);
-				req->offset += r;
+				if (req->offset != -1)
+					req->offset += r;
 				req->engine_priv = (void *)(uintptr_t)r;
-				return false;
+				return 0;
 			}
 		}
-		emu_complete(&t->e, req, r);
-		return true;
+		emu_complete(e, req, r);
+		return 1;
 	default:
-		return false;
+		return 0;
 	}
 }
 
@@ -426,8 +451,6 @@ static void threads_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 	for (int i = 0; i < n; i++) {
 		struct emu_req *req = reqs[i];
 
-		if (try_inline(t, req))
-			continue;
 		own_fd(req);
 		if (req->opcode == CMD_POLL) {
 			poll_add(t, req);
@@ -506,7 +529,7 @@ static int threads_setup(struct uaio_ctx *c, unsigned nr_events)
 
 static int threads_submit(struct uaio_ctx *c, long nr, struct iocb **iocbpp)
 {
-	return emu_submit(emu_of(c), nr, iocbpp, threads_start);
+	return emu_submit(emu_of(c), nr, iocbpp, threads_try_now, threads_start);
 }
 
 static int threads_getevents(struct uaio_ctx *c, long min_nr, long nr,

@@ -511,12 +511,10 @@ static bool wants_resubmit(struct emu_req *req, struct uslot *s, int res)
 		return false;
 	if (res == -ECANCELED && (s->flags & SLOT_HANDOVER))
 		return true;
-	if (res == -ESPIPE && req->offset != -1 && req->opcode != CMD_POLL &&
-	    req->opcode != CMD_FSYNC && req->opcode != CMD_FDSYNC) {
+	if (res == -ESPIPE && req->opcode != CMD_POLL &&
+	    req->opcode != CMD_FSYNC && req->opcode != CMD_FDSYNC)
 		/* Not seekable: kernel AIO ignores the offset there. */
-		req->offset = -1;
-		return true;
-	}
+		return emu_stream_offset(req);
 	return false;
 }
 
@@ -953,7 +951,7 @@ static int uring_submit(struct uaio_ctx *c, long nr, struct iocb **iocbpp)
 	int ret;
 
 	enter(u);
-	ret = emu_submit(&u->e, nr, iocbpp, uring_start);
+	ret = emu_submit(&u->e, nr, iocbpp, NULL, uring_start);
 	/* Page-cache reads completed inside io_uring_enter: publish them
 	 * now, as kernel AIO has them in the ring when io_submit returns. */
 	if (cq_pending(u))

@@ -114,7 +114,10 @@ static int ioprio_check(int ioprio)
 		break;
 	case 2: /* BE */
 	case 3: /* IDLE */
-	case 0: /* NONE */
+		break;
+	case 0: /* NONE: no level */
+		if (ioprio & 7)
+			return -EINVAL;
 		break;
 	default:
 		return -EINVAL;
@@ -196,6 +199,10 @@ static int prep_rw(const struct iocb *cb, struct emu_req *req, bool write,
 			size_t len = req->iov[i].iov_len;
 			if ((ssize_t)len < 0)
 				return -EINVAL;
+			/* iovec_from_user() checks the whole length of each
+			 * of several segments before clamping the total. */
+			if (n > 1 && uaio__bad_uptr(req->iov[i].iov_base, len))
+				return -EFAULT;
 			if (len > MAX_RW_COUNT - total)
 				req->iov[i].iov_len = len = MAX_RW_COUNT - total;
 			if (uaio__bad_uptr(req->iov[i].iov_base, len))
@@ -229,9 +236,13 @@ static int prep_fsync(const struct iocb *cb, struct emu_req *req)
 	if (cb->u.c.buf || cb->u.c.offset || cb->u.c.nbytes ||
 	    cb->aio_rw_flags)
 		return -EINVAL;
-	/* Pipes and sockets have no ->fsync. */
-	if (fstat(req->fd, &st) == 0 &&
-	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+	/*
+	 * Only files of a file system or a block device have ->fsync: not
+	 * pipes, sockets, character devices (/dev/null) or anonymous inodes
+	 * (eventfd, epoll), which have no file type.
+	 */
+	if (fstat(req->fd, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISDIR(st.st_mode) && !S_ISBLK(st.st_mode))
 		return -EINVAL;
 	return 0;
 }

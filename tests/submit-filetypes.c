@@ -36,7 +36,31 @@ static io_context_t ctx;
 			reap(NULL);                                            \
 	} while (0)
 
+/*
+ * A check the kernel makes at submit from the file's methods, which the
+ * emulated engines cannot see without a system call per request: there
+ * (documented in uaio(7)) the request may be accepted instead, its outcome
+ * in the event, or (io_uring on an epoll fd) waiting for a readiness that
+ * never comes, until cancelled.  The kernel and the reference must reject it.
+ */
+#define REJECT_ON_KERNEL(cb, err)                                              \
+	do {                                                                   \
+		if (!t_is_ref() && strcmp(t_engine(), "kernel") != 0) {        \
+			struct iocb *v_cbs_[1] = {(cb)};                       \
+			long long v_r_ = io_submit(ctx, 1, v_cbs_);            \
+			if (v_r_ != 1 && v_r_ != (err))                        \
+				V_FAIL("%s: io_submit = %lld, expected %s or " \
+				       "1",                                    \
+				       what, v_r_, #err);                      \
+			if (v_r_ == 1 && !reap_or_cancel(cb))                  \
+				V_FAIL("%s: no event", what);                  \
+		} else {                                                       \
+			REJECT(cb, err);                                       \
+		}                                                              \
+	} while (0)
+
 /* Submit cb alone and expect an event with res. */
+static bool reap_or_cancel(struct iocb *cb);
 #define ACCEPT(cb, want)                                                       \
 	do {                                                                   \
 		struct iocb *v_cbs_[1] = {(cb)};                               \
@@ -69,6 +93,17 @@ static bool reap(long *res)
 	if (res)
 		*res = (long)ev.res;
 	return true;
+}
+
+/* The event of cb within a second, or after cancelling it. */
+static bool reap_or_cancel(struct iocb *cb)
+{
+	struct timespec t = {1, 0};
+	struct io_event ev;
+
+	if (io_getevents(ctx, 1, 1, &ev, &t) == 1)
+		return true;
+	return io_cancel(ctx, cb, &ev) == -EINPROGRESS && reap(NULL);
 }
 
 int main(void)
@@ -106,10 +141,10 @@ int main(void)
 	/* No read_iter: EINVAL at submit, not EISDIR in the event. */
 	what = "pread directory";
 	io_prep_pread(&cb, dir, buf, 16, 0);
-	REJECT(&cb, -EINVAL);
+	REJECT_ON_KERNEL(&cb, -EINVAL);
 	what = "pread epoll";
 	io_prep_pread(&cb, ep, buf, 16, 0);
-	REJECT(&cb, -EINVAL);
+	REJECT_ON_KERNEL(&cb, -EINVAL);
 	/* The mode is checked first. */
 	what = "pwrite directory (read-only fd)";
 	io_prep_pwrite(&cb, dir, buf, 16, 0);
@@ -117,7 +152,7 @@ int main(void)
 	/* eventfd has read_iter but only a plain write. */
 	what = "pwrite eventfd";
 	io_prep_pwrite(&cb, efd, &one, 8, 0);
-	REJECT(&cb, -EINVAL);
+	REJECT_ON_KERNEL(&cb, -EINVAL);
 	T_ASSERT(write(efd, &one, 8) == 8);
 	what = "pread eventfd";
 	io_prep_pread(&cb, efd, buf, 8, 0);
@@ -187,13 +222,13 @@ int main(void)
 		T_ASSERT(proc >= 0);
 		what = "RWF_NOWAIT read of /proc/self/status";
 		io_prep_preadv2(&cb, proc, &iov, 1, 0, RWF_NOWAIT);
-		REJECT(&cb, -EOPNOTSUPP);
+		REJECT_ON_KERNEL(&cb, -EOPNOTSUPP);
 		what = "RWF_DONTCACHE write to a pipe";
 		io_prep_pwritev2(&cb, p[1], &iov, 1, 0, 0x80);
-		REJECT(&cb, -EOPNOTSUPP);
+		REJECT_ON_KERNEL(&cb, -EOPNOTSUPP);
 		what = "RWF_DONTCACHE write to /dev/null";
 		io_prep_pwritev2(&cb, dn, &iov, 1, 0, 0x80);
-		REJECT(&cb, -EOPNOTSUPP);
+		REJECT_ON_KERNEL(&cb, -EOPNOTSUPP);
 		/* Pipes and sockets can: an empty one says EAGAIN. */
 		what = "RWF_NOWAIT read of an empty pipe";
 		io_prep_preadv2(&cb, p[0], &iov, 1, 0, RWF_NOWAIT);
