@@ -19,6 +19,7 @@
 #define BENCH_BS 4096
 #define BENCH_COST_DEPTH 64
 #define BENCH_DIRECT_DEPTH 32
+#define BENCH_MAX_METHODS 16
 
 /* A child exits with this when its method cannot run on this host. */
 #define BENCH_EXIT_UNAVAILABLE 77
@@ -143,7 +144,7 @@ struct bench_opts {
 	const char *uaio_dir;
 	bool json;
 	bool run_test[BENCH_NTESTS];
-	bool *selected;			   /* per method */
+	bool selected[BENCH_MAX_METHODS];
 	char test_note[BENCH_NTESTS][256]; /* why a test was not run */
 };
 

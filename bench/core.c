@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -46,6 +47,10 @@ const struct bench_method bench_methods[] = {
 };
 const unsigned bench_nmethods =
     sizeof(bench_methods) / sizeof(bench_methods[0]);
+
+_Static_assert(sizeof(bench_methods) / sizeof(bench_methods[0]) <=
+		   BENCH_MAX_METHODS,
+	       "raise BENCH_MAX_METHODS");
 
 static const char *const test_names[BENCH_NTESTS] = {"cost", "direct"};
 
@@ -438,10 +443,10 @@ static enum bench_state run_child(const struct bench_opts *o,
 static bool run_rounds(const struct bench_opts *o, struct bench_result *res,
 		       enum bench_test t, int fd, uint64_t size)
 {
-	unsigned order[32], n = 0, r, k, i;
+	unsigned order[BENCH_MAX_METHODS], n = 0, r, k, i;
 	bool failed = false;
 
-	for (i = 0; i < bench_nmethods && n < 32; i++)
+	for (i = 0; i < bench_nmethods; i++)
 		if (res[i].state == RES_OK)
 			order[n++] = i;
 	for (r = 0; r < o->runs; r++) {
@@ -584,9 +589,6 @@ int main(int argc, char **argv)
 	char libpath[4096];
 	unsigned i, t;
 
-	o.selected = calloc(bench_nmethods, sizeof(*o.selected));
-	if (!o.selected)
-		die("out of memory");
 	for (i = 0; i < bench_nmethods; i++)
 		o.selected[i] = true;
 	o.run_test[BENCH_COST] = o.run_test[BENCH_DIRECT] = true;
@@ -608,12 +610,15 @@ int main(int argc, char **argv)
 			if (!o.ops)
 				usage_error("--ops must be at least 1");
 			break;
-		case OPT_RUNS:
-			o.runs = (unsigned)parse_u64("--runs", optarg);
-			set_runs = true;
-			if (!o.runs || o.runs > 1000)
+		case OPT_RUNS: {
+			uint64_t v = parse_u64("--runs", optarg);
+
+			if (!v || v > 1000)
 				usage_error("--runs must be 1 to 1000");
+			o.runs = (unsigned)v;
+			set_runs = true;
 			break;
+		}
 		case OPT_DIRECT_SIZE:
 			o.direct_size = parse_size("--direct-size", optarg);
 			set_size = true;
@@ -663,7 +668,7 @@ int main(int argc, char **argv)
 			child_test = optarg;
 			break;
 		case OPT_FD:
-			child_fd = (int)parse_u64("--fd", optarg);
+			child_fd = (int)(parse_u64("--fd", optarg) & INT_MAX);
 			break;
 		case OPT_SIZE:
 			child_size = parse_u64("--size", optarg);
@@ -768,5 +773,10 @@ int main(int argc, char **argv)
 		bench_report_json(&o, results);
 	else
 		bench_report_table(&o, results);
+	for (t = 0; t < BENCH_NTESTS; t++) {
+		for (i = 0; i < bench_nmethods; i++)
+			free(results[t][i].v);
+		free(results[t]);
+	}
 	return failed ? 1 : 0;
 }

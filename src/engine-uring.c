@@ -54,7 +54,7 @@
 #define UD_CANCEL 1ull /* io_cancel's cancel op: its result is awaited */
 #define UD_IGNORE 3ull /* cancels from io_destroy and thread exit */
 
-#define SQ_ENTRIES 128	/* one io_submit batch (emu_submit hands over 64) */
+#define SQ_ENTRIES 128 /* one io_submit batch (emu_submit hands over 64) */
 #define DRAIN_BATCH 64
 #define CANCEL_PENDING 1 /* cancel_res until the cancel op's CQE */
 
@@ -82,7 +82,7 @@ struct uctx {
 	_Atomic unsigned inside; /* program threads inside a call */
 	_Atomic int cancel_res;
 	pthread_mutex_t cancel_lock; /* one io_cancel at a time */
-	int evfd;		     /* registered: wakes the completion thread */
+	int evfd; /* registered: wakes the completion thread */
 	pthread_mutex_t thread_lock;
 	_Atomic bool started; /* the completion thread, started when needed */
 	_Atomic bool stop;
@@ -305,16 +305,15 @@ static void prep_sqe(struct io_uring_sqe *sqe, const struct emu_req *req,
 		break;
 	case CMD_FSYNC:
 	case CMD_FDSYNC:
-		io_uring_prep_fsync(sqe, req->fd,
-				    req->opcode == CMD_FDSYNC
-					    ? IORING_FSYNC_DATASYNC
-					    : 0);
+		io_uring_prep_fsync(
+		    sqe, req->fd,
+		    req->opcode == CMD_FDSYNC ? IORING_FSYNC_DATASYNC : 0);
 		rw = false;
 		break;
 	default: /* CMD_POLL: validate.c let nothing else through */
 		io_uring_prep_poll_add(
-			sqe, req->fd,
-			(unsigned short)emu_poll_ask(req->poll_events));
+		    sqe, req->fd,
+		    (unsigned short)emu_poll_ask(req->poll_events));
 		rw = false;
 		break;
 	}
@@ -411,8 +410,8 @@ static struct io_uring_sqe *sqe_get(struct uctx *u)
  * it frees the request: the kernel orders the CQE after the SQE, but only
  * that lock makes the order visible to ThreadSanitizer.
  */
-static void queue_reqs(struct uctx *u, struct emu_req **reqs, int n,
-		       bool fresh, unsigned owner)
+static void queue_reqs(struct uctx *u, struct emu_req **reqs, int n, bool fresh,
+		       unsigned owner)
 {
 	pthread_mutex_lock(&u->sq_lock);
 	while (n > 0) {
@@ -518,8 +517,7 @@ static bool wants_resubmit(struct emu_req *req, struct uslot *s, int res)
 	return false;
 }
 
-static long event_res(const struct emu_req *req, const struct uslot *s,
-		      int res)
+static long event_res(const struct emu_req *req, const struct uslot *s, int res)
 {
 	if (req->opcode != CMD_POLL)
 		return res;
@@ -642,9 +640,7 @@ static void *completion_main(void *arg)
 		 * A long timeout while requests are in flight, as a safety
 		 * net should an eventfd signal ever be missed; none when idle.
 		 */
-		int timeout = ring_in_flight(&u->e.ring)
-				      ? 1000
-				      : -1;
+		int timeout = ring_in_flight(&u->e.ring) ? 1000 : -1;
 
 		if (poll(&p, 1, timeout) > 0) {
 			uint64_t v;
@@ -671,8 +667,8 @@ static int wait_events(struct uctx *u, const struct timespec *left,
 {
 	struct emu_ctx *e = &u->e;
 	struct pollfd p[2] = {
-		{.fd = u->ring.ring_fd, .events = POLLIN},
-		{.fd = e->wakefd, .events = POLLIN},
+	    {.fd = u->ring.ring_fd, .events = POLLIN},
+	    {.fd = e->wakefd, .events = POLLIN},
 	};
 	int pr, err;
 
@@ -787,8 +783,8 @@ static unsigned pow2_at_least(unsigned n)
 static int ring_open(struct io_uring *ring, unsigned nr)
 {
 	struct io_uring_params p;
-	unsigned flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP |
-			 IORING_SETUP_SUBMIT_ALL;
+	unsigned flags =
+	    IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL;
 	int ret;
 
 	for (;;) {
@@ -796,8 +792,7 @@ static int ring_open(struct io_uring *ring, unsigned nr)
 		p.flags = flags;
 		p.cq_entries = 2 * pow2_at_least(nr);
 		ret = io_uring_queue_init_params(
-			nr < SQ_ENTRIES ? pow2_at_least(nr) : SQ_ENTRIES, ring,
-			&p);
+		    nr < SQ_ENTRIES ? pow2_at_least(nr) : SQ_ENTRIES, ring, &p);
 		/* SUBMIT_ALL came in 5.18: without it a failed SQE stops
 		 * the batch, and sq_flush() submits the rest. */
 		if (ret == -EINVAL && (flags & IORING_SETUP_SUBMIT_ALL)) {
@@ -1148,12 +1143,12 @@ static void uring_destroy(struct uaio_ctx *c)
 }
 
 const struct uaio_engine uaio__engine_uring = {
-	.name = "uring",
-	.probe = uring_probe,
-	.setup = uring_setup,
-	.submit = uring_submit,
-	.getevents = uring_getevents,
-	.cancel = uring_cancel,
-	.kill = uring_kill,
-	.destroy = uring_destroy,
+    .name = "uring",
+    .probe = uring_probe,
+    .setup = uring_setup,
+    .submit = uring_submit,
+    .getevents = uring_getevents,
+    .cancel = uring_cancel,
+    .kill = uring_kill,
+    .destroy = uring_destroy,
 };
