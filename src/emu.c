@@ -94,31 +94,81 @@ static void req_put(struct emu_ctx *e, struct emu_req *req)
 }
 
 #define SUBMIT_CHUNK 64
+/* Bytes between two iocbs that are read rather than split into two ranges. */
+#define IOCB_GAP_MAX 512
+
+static __thread char gap_sink[IOCB_GAP_MAX];
+
+static size_t pos_total(const struct iovec *v, unsigned n)
+{
+	size_t t = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		t += v[i].iov_len;
+	return t;
+}
 
 /*
  * Copy up to SUBMIT_CHUNK iocb pointers and the iocbs they point to, with
- * two system calls in all; returns how many were copied whole.  The one
- * after them (if any of n) faulted.
+ * two system calls when nothing faults; returns how many, from the first,
+ * were copied whole (the one after them, if any of n, faulted).
+ *
+ * process_vm_readv() costs per remote range (it pins each range's pages),
+ * so iocbs close to each other, as in an array, are read as one range,
+ * the bytes between them going to a sink.
  */
 static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 		       struct iocb *cbs)
 {
-	struct iovec l[SUBMIT_CHUNK], r[SUBMIT_CHUNK];
+	struct iovec l[2 * SUBMIT_CHUNK], r[SUBMIT_CHUNK];
+	unsigned char ord[SUBMIT_CHUNK];
 	struct iovec la = {ptrs, (size_t)n * sizeof(*ptrs)},
 		     ra = {iocbpp, (size_t)n * sizeof(*ptrs)};
 	long np = (long)(uaio__uread_vec(&la, &ra, 1) / sizeof(*ptrs));
+	unsigned nl = 0, nr = 0;
+	uintptr_t end = 0;
+	size_t got;
+	long k;
 
-	for (long i = 0; i < np; i++) {
-		if (uaio__unreadable(ptrs[i], sizeof(struct iocb))) {
-			np = i;
+	for (k = 0; k < np; k++) {
+		if (uaio__unreadable(ptrs[k], sizeof(struct iocb)))
 			break;
+		/* Insertion sort by address: a batch is small and mostly
+		 * sorted already. */
+		long j = k;
+		while (j > 0 && (uintptr_t)ptrs[ord[j - 1]] > (uintptr_t)ptrs[k]) {
+			ord[j] = ord[j - 1];
+			j--;
 		}
-		l[i] = (struct iovec){&cbs[i], sizeof(struct iocb)};
-		r[i] = (struct iovec){ptrs[i], sizeof(struct iocb)};
+		ord[j] = (unsigned char)k;
 	}
-	return np ? (long)(uaio__uread_vec(l, r, (unsigned)np) /
-			   sizeof(struct iocb))
-		  : 0;
+	np = k;
+	for (k = 0; k < np; k++) {
+		unsigned i = ord[k];
+		uintptr_t p = (uintptr_t)ptrs[i];
+
+		if (nr && p >= end && p - end <= IOCB_GAP_MAX) {
+			if (p > end)
+				l[nl++] = (struct iovec){gap_sink, p - end};
+			r[nr - 1].iov_len += p + sizeof(struct iocb) - end;
+		} else {
+			r[nr++] = (struct iovec){ptrs[i], sizeof(struct iocb)};
+		}
+		l[nl++] = (struct iovec){&cbs[i], sizeof(struct iocb)};
+		end = p + sizeof(struct iocb);
+	}
+	got = np ? uaio__uread_iov(l, nl, r, nr) : 0;
+	if (got < pos_total(l, nl)) {
+		/* A fault: read them one by one, in the caller's order, so
+		 * that the first bad one is known exactly. */
+		for (k = 0; k < np; k++) {
+			l[k] = (struct iovec){&cbs[k], sizeof(struct iocb)};
+			r[k] = (struct iovec){ptrs[k], sizeof(struct iocb)};
+		}
+		return (long)(uaio__uread_vec(l, r, (unsigned)np) /
+			      sizeof(struct iocb));
+	}
+	return np;
 }
 
 int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,

@@ -75,31 +75,47 @@ static void pvm_note(ssize_t r, int err)
 		atomic_store_explicit(&pvm_state, -1, memory_order_relaxed);
 }
 
-size_t uaio__uread_vec(const struct iovec *local, const struct iovec *remote,
-		       unsigned n)
+size_t uaio__uread_iov(const struct iovec *local, unsigned nl,
+		       const struct iovec *remote, unsigned nr)
 {
-	ssize_t r;
-	size_t total = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		total += remote[i].iov_len;
 	if (!pvm_unavailable()) {
-		r = process_vm_readv(self(), local, n, remote, n, 0);
+		ssize_t r = process_vm_readv(self(), local, nl, remote, nr, 0);
 		int err = errno;
 		pvm_note(r, err);
 		if (r >= 0 || !pvm_unavailable())
 			return r < 0 ? 0 : (size_t)r;
 	}
-	/* No kernel help: copy what is not obviously bad. */
-	size_t done = 0;
-	for (unsigned i = 0; i < n; i++) {
-		if (uaio__unreadable(remote[i].iov_base, remote[i].iov_len))
+	/* No kernel help: copy, as one stream, what is not obviously bad. */
+	size_t done = 0, lo = 0;
+	unsigned li = 0;
+	for (unsigned i = 0; i < nr; i++) {
+		const char *src = remote[i].iov_base;
+		size_t left = remote[i].iov_len;
+
+		if (uaio__unreadable(src, left))
 			break;
-		memcpy(local[i].iov_base, remote[i].iov_base,
-		       remote[i].iov_len);
-		done += remote[i].iov_len;
+		while (left && li < nl) {
+			size_t n = local[li].iov_len - lo;
+			if (n > left)
+				n = left;
+			memcpy((char *)local[li].iov_base + lo, src, n);
+			src += n;
+			left -= n;
+			done += n;
+			lo += n;
+			if (lo == local[li].iov_len) {
+				li++;
+				lo = 0;
+			}
+		}
 	}
 	return done;
+}
+
+size_t uaio__uread_vec(const struct iovec *local, const struct iovec *remote,
+		       unsigned n)
+{
+	return uaio__uread_iov(local, n, remote, n);
 }
 
 int uaio__uread(void *dst, const void *src, size_t len)

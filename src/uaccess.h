@@ -13,6 +13,10 @@
 int uaio__uread(void *dst, const void *src, size_t len);
 /* 0, or -EFAULT if any byte of dst[len] is unwritable. */
 int uaio__uwrite(void *dst, const void *src, size_t len);
+/* Read the bytes of remote[0..nr) as one stream into local[0..nl); the
+ * bytes copied before the first fault. */
+size_t uaio__uread_iov(const struct iovec *local, unsigned nl,
+		       const struct iovec *remote, unsigned nr);
 /* Gather remote[i] into local[i]; the bytes copied before the first fault. */
 size_t uaio__uread_vec(const struct iovec *local, const struct iovec *remote,
 		       unsigned n);
