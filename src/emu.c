@@ -179,6 +179,7 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 	struct iocb cbs[SUBMIT_CHUNK];
 	long base = 0, copied = 0;
 	bool short_copy = false;
+	struct fd_memo memo = {.fd = -1};
 	int n = 0, done = 0, ret = 0;
 
 	if (nr > (long)e->ring.nr)
@@ -217,7 +218,7 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 			break;
 		}
 		req = req_get(e);
-		ret = uaio__prep_iocb(user, &cb, req);
+		ret = uaio__prep_iocb(user, &cb, req, &memo);
 		if (ret) {
 			req_put(e, req);
 			ring_unreserve(&e->ring);

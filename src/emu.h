@@ -117,8 +117,16 @@ void emu_kill(struct emu_ctx *e);
 
 /* validate.c: the kernel's per-iocb checks, in its order. */
 int uaio__check_iocb(const struct iocb *cb);
+/*
+ * The open flags of the last descriptor seen in one io_submit call: a
+ * batch usually names one file, and one fcntl() then serves all of it.
+ */
+struct fd_memo {
+	int fd; /* -1: none yet */
+	int flags;
+};
 int uaio__prep_iocb(struct iocb *user, const struct iocb *cb,
-		    struct emu_req *req);
+		    struct emu_req *req, struct fd_memo *memo);
 /* RWF_* flags the running kernel knows. */
 int uaio__rwf_supported(void);
 

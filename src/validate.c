@@ -261,12 +261,19 @@ static int prep_poll(const struct iocb *cb, struct emu_req *req)
 
 /* __io_submit_one() and what follows it, once a slot is held. */
 int uaio__prep_iocb(struct iocb *user, const struct iocb *cb,
-		    struct emu_req *req)
+		    struct emu_req *req, struct fd_memo *memo)
 {
-	int flags = fcntl(cb->aio_fildes, F_GETFL);
+	int flags;
 
-	if (flags < 0 || (flags & O_PATH))
-		return -EBADF;
+	if (memo->fd == cb->aio_fildes && memo->fd >= 0) {
+		flags = memo->flags;
+	} else {
+		flags = fcntl(cb->aio_fildes, F_GETFL);
+		if (flags < 0 || (flags & O_PATH))
+			return -EBADF;
+		memo->fd = cb->aio_fildes;
+		memo->flags = flags;
+	}
 	req->fd = cb->aio_fildes;
 	req->fd_flags = flags;
 	if (cb->u.c.flags & IOCB_FLAG_RESFD) {
