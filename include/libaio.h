@@ -40,6 +40,7 @@ typedef enum io_iocb_cmd {
  * Pointers and longs are padded to 64 bits on 32-bit targets so that the
  * layout the kernel sees is the same everywhere.
  */
+/* clang-format off */
 #if defined(__i386__) || (defined(__arm__) && !defined(__ARMEB__)) ||        \
 	(defined(__sh__) && defined(__LITTLE_ENDIAN__)) ||                     \
 	(defined(__mips__) && defined(__MIPSEL__) && !defined(__LP64__)) ||    \
@@ -73,6 +74,7 @@ typedef enum io_iocb_cmd {
 #else
 #error "libaio.h: unknown endianness or word size"
 #endif
+/* clang-format on */
 
 struct io_iocb_poll {
 	PADDED(int events, __pad1);
@@ -88,7 +90,7 @@ struct io_iocb_common {
 	PADDEDul(nbytes, __pad2);
 	long long offset;
 	long long __pad3; /* the kernel's aio_reserved2: must be 0 */
-	unsigned flags;   /* IOCB_FLAG_RESFD, IOCB_FLAG_IOPRIO */
+	unsigned flags;	  /* IOCB_FLAG_RESFD, IOCB_FLAG_IOPRIO */
 	unsigned resfd;
 }; /* result: bytes transferred, or -errno */
 
@@ -99,7 +101,7 @@ struct io_iocb_vector {
 }; /* result: bytes transferred, or -errno */
 
 struct iocb {
-	PADDEDptr(void *data, __pad1); /* returned in io_event.data */
+	PADDEDptr(void *data, __pad1);	    /* returned in io_event.data */
 	PADDED(unsigned key, aio_rw_flags); /* key: written 0 on submit */
 
 	short aio_lio_opcode;
@@ -252,8 +254,8 @@ static inline void io_prep_fsync(struct iocb *iocb, int fd)
 	iocb->aio_reqprio = 0;
 }
 
-static inline int io_fsync(io_context_t ctx, struct iocb *iocb, io_callback_t cb,
-			   int fd)
+static inline int io_fsync(io_context_t ctx, struct iocb *iocb,
+			   io_callback_t cb, int fd)
 {
 	io_prep_fsync(iocb, fd);
 	io_set_callback(iocb, cb);

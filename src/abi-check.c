@@ -38,7 +38,6 @@ _Static_assert(offsetof(struct aio_ring, magic) == 16, "ring magic");
 _Static_assert(offsetof(struct aio_ring, header_length) == 28, "ring hlen");
 _Static_assert(offsetof(struct aio_ring, io_events) == 32, "events at +32");
 _Static_assert(IO_CMD_PREAD == 0 && IO_CMD_PWRITE == 1 && IO_CMD_FSYNC == 2 &&
-		       IO_CMD_FDSYNC == 3 && IO_CMD_POLL == 5 &&
-		       IO_CMD_NOOP == 6 && IO_CMD_PREADV == 7 &&
-		       IO_CMD_PWRITEV == 8,
+		   IO_CMD_FDSYNC == 3 && IO_CMD_POLL == 5 && IO_CMD_NOOP == 6 &&
+		   IO_CMD_PREADV == 7 && IO_CMD_PWRITEV == 8,
 	       "opcodes are the kernel's");

@@ -44,7 +44,8 @@ static int setup_common(int maxevents, io_context_t *ctxp, const char *list)
 		return -EFAULT;
 	if (old || nr == 0)
 		return -EINVAL;
-	/* fs/aio.c: ioctx_alloc(), in unsigned int arithmetic, wrap included. */
+	/* fs/aio.c: ioctx_alloc(), in unsigned int arithmetic, wrap included.
+	 */
 	n = nr < uaio__possible_cpus() * 4 ? uaio__possible_cpus() * 4 : nr;
 	n *= 2;
 	if (n > 0x10000000u / sizeof(struct io_event))
@@ -136,7 +137,7 @@ static bool ring_is_empty(io_context_t ctx)
 
 	return ring->magic == AIO_RING_MAGIC &&
 	       __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE) ==
-		       __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
+		   __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
 }
 
 /* The kernel engine: the kernel checks everything, in its order. */
@@ -214,8 +215,8 @@ int io_getevents_0_4(io_context_t ctx, long min_nr, long nr,
 		     struct io_event *events, struct timespec *timeout)
 {
 	ERRNO_SAVE;
-	ERRNO_RETURN(getevents_common(ctx, min_nr, nr, events, timeout, NULL,
-				      false));
+	ERRNO_RETURN(
+	    getevents_common(ctx, min_nr, nr, events, timeout, NULL, false));
 }
 __asm__(".symver io_getevents_0_4, io_getevents@@LIBAIO_0.4");
 
@@ -229,8 +230,8 @@ UAIO_API int io_pgetevents(io_context_t ctx, long min_nr, long nr,
 			   sigset_t *sigmask)
 {
 	ERRNO_SAVE;
-	ERRNO_RETURN(getevents_common(ctx, min_nr, nr, events, timeout, sigmask,
-				      true));
+	ERRNO_RETURN(
+	    getevents_common(ctx, min_nr, nr, events, timeout, sigmask, true));
 }
 
 /*
@@ -333,9 +334,9 @@ UAIO_API int uaio_probe(const char *engine, char *why, size_t len)
 		if (why && len)
 			snprintf(why, len, "%s",
 				 strcmp(engine, "uring") == 0
-					 ? "not built in (no liburing at "
-					   "build time)"
-					 : "unknown engine");
+				     ? "not built in (no liburing at "
+				       "build time)"
+				     : "unknown engine");
 		ERRNO_RETURN(strcmp(engine, "uring") == 0 ? -ENOSYS : -EINVAL);
 	}
 	scratch[0] = '\0';

@@ -123,8 +123,8 @@ static void tab_rehash(void)
 	if (!live)
 		return; /* tombstones only cost probe length */
 	for (unsigned i = 0; i < TAB_SIZE; i++) {
-		struct uaio_ctx *c = atomic_load_explicit(&tab[i],
-							  memory_order_relaxed);
+		struct uaio_ctx *c =
+		    atomic_load_explicit(&tab[i], memory_order_relaxed);
 		if (c && c != TOMBSTONE)
 			live[n++] = c;
 	}
@@ -133,7 +133,7 @@ static void tab_rehash(void)
 		atomic_store_explicit(&tab[i], NULL, memory_order_relaxed);
 	for (unsigned k = 0; k < n; k++) {
 		unsigned i = slot_of(atomic_load_explicit(
-			&live[k]->handle, memory_order_relaxed));
+		    &live[k]->handle, memory_order_relaxed));
 		while (atomic_load_explicit(&tab[i], memory_order_relaxed))
 			i = (i + 1) & (TAB_SIZE - 1);
 		atomic_store_explicit(&tab[i], live[k], memory_order_relaxed);
@@ -146,8 +146,8 @@ static void tab_rehash(void)
 /* Make c (with c->handle set) visible to lookups and alive. */
 int uaio__ctx_publish(struct uaio_ctx *c)
 {
-	unsigned long h = atomic_load_explicit(&c->handle,
-					       memory_order_relaxed);
+	unsigned long h =
+	    atomic_load_explicit(&c->handle, memory_order_relaxed);
 	unsigned i;
 	int ret = 0;
 
@@ -172,8 +172,8 @@ int uaio__ctx_publish(struct uaio_ctx *c)
 	atomic_store_explicit(&c->users, 0, memory_order_release);
 	i = slot_of(h);
 	for (;;) {
-		struct uaio_ctx *o = atomic_load_explicit(&tab[i],
-							  memory_order_relaxed);
+		struct uaio_ctx *o =
+		    atomic_load_explicit(&tab[i], memory_order_relaxed);
 		if (!o || o == TOMBSTONE) {
 			if (o == TOMBSTONE)
 				tab_tombs--;
@@ -190,14 +190,14 @@ out:
 
 static void tab_remove(struct uaio_ctx *c)
 {
-	unsigned long h = atomic_load_explicit(&c->handle,
-					       memory_order_relaxed);
+	unsigned long h =
+	    atomic_load_explicit(&c->handle, memory_order_relaxed);
 	unsigned i = slot_of(h);
 
 	pthread_mutex_lock(&tab_lock);
 	for (unsigned n = 0; n < TAB_SIZE; n++, i = (i + 1) & (TAB_SIZE - 1)) {
-		struct uaio_ctx *o = atomic_load_explicit(&tab[i],
-							  memory_order_relaxed);
+		struct uaio_ctx *o =
+		    atomic_load_explicit(&tab[i], memory_order_relaxed);
 		if (!o)
 			break;
 		if (o == c) {
@@ -215,8 +215,8 @@ void uaio__ctx_foreach(void (*fn)(struct uaio_ctx *c))
 {
 	pthread_mutex_lock(&tab_lock);
 	for (unsigned i = 0; tab && i < TAB_SIZE; i++) {
-		struct uaio_ctx *c = atomic_load_explicit(&tab[i],
-							  memory_order_relaxed);
+		struct uaio_ctx *c =
+		    atomic_load_explicit(&tab[i], memory_order_relaxed);
 		if (c && c != TOMBSTONE)
 			fn(c);
 	}
@@ -226,20 +226,19 @@ void uaio__ctx_foreach(void (*fn)(struct uaio_ctx *c))
 static struct uaio_ctx *tab_find(unsigned long handle)
 {
 	_Atomic(struct uaio_ctx *) *t =
-		atomic_load_explicit((_Atomic(void *) *)&tab,
-				     memory_order_acquire);
+	    atomic_load_explicit((_Atomic(void *) *)&tab, memory_order_acquire);
 	unsigned i = slot_of(handle);
 
 	if (!t)
 		return NULL;
 	for (unsigned n = 0; n < TAB_SIZE; n++, i = (i + 1) & (TAB_SIZE - 1)) {
 		struct uaio_ctx *c =
-			atomic_load_explicit(&t[i], memory_order_acquire);
+		    atomic_load_explicit(&t[i], memory_order_acquire);
 		if (!c)
 			return NULL;
 		if (c != TOMBSTONE &&
 		    atomic_load_explicit(&c->handle, memory_order_relaxed) ==
-			    handle)
+			handle)
 			return c;
 	}
 	return NULL;
@@ -253,8 +252,7 @@ static bool ctx_tryget(struct uaio_ctx *c)
 		if (v & CTX_DEAD)
 			return false;
 	} while (!atomic_compare_exchange_weak_explicit(
-		&c->users, &v, v + 1, memory_order_acquire,
-		memory_order_relaxed));
+	    &c->users, &v, v + 1, memory_order_acquire, memory_order_relaxed));
 	return true;
 }
 
@@ -265,8 +263,8 @@ static bool ctx_tryget(struct uaio_ctx *c)
 struct uaio_ctx *uaio__ctx_get(unsigned long handle)
 {
 	for (;;) {
-		unsigned seq = atomic_load_explicit(&tab_seq,
-						    memory_order_acquire);
+		unsigned seq =
+		    atomic_load_explicit(&tab_seq, memory_order_acquire);
 		struct uaio_ctx *c;
 
 		if (seq & 1) {
@@ -291,12 +289,12 @@ struct uaio_ctx *uaio__ctx_get(unsigned long handle)
 
 void uaio__ctx_put(struct uaio_ctx *c)
 {
-	unsigned v = atomic_fetch_sub_explicit(&c->users, 1,
-					       memory_order_release) - 1;
+	unsigned v =
+	    atomic_fetch_sub_explicit(&c->users, 1, memory_order_release) - 1;
 	if (v == CTX_DEAD + 1)
 		/* Only the destroyer is left: it waits for exactly this. */
-		syscall(SYS_futex, &c->users, FUTEX_WAKE_PRIVATE, 1, NULL,
-			NULL, 0);
+		syscall(SYS_futex, &c->users, FUTEX_WAKE_PRIVATE, 1, NULL, NULL,
+			0);
 }
 
 bool uaio__ctx_kill(struct uaio_ctx *c)
@@ -307,8 +305,8 @@ bool uaio__ctx_kill(struct uaio_ctx *c)
 		if (v & CTX_DEAD)
 			return false;
 	} while (!atomic_compare_exchange_weak_explicit(
-		&c->users, &v, v | CTX_DEAD, memory_order_acq_rel,
-		memory_order_relaxed));
+	    &c->users, &v, v | CTX_DEAD, memory_order_acq_rel,
+	    memory_order_relaxed));
 	tab_remove(c);
 	return true;
 }
@@ -320,6 +318,6 @@ void uaio__ctx_wait_idle(struct uaio_ctx *c)
 	/* The destroyer holds one reference of its own. */
 	while ((v = atomic_load_explicit(&c->users, memory_order_acquire)) !=
 	       CTX_DEAD + 1)
-		syscall(SYS_futex, &c->users, FUTEX_WAIT_PRIVATE, v, NULL,
-			NULL, 0);
+		syscall(SYS_futex, &c->users, FUTEX_WAIT_PRIVATE, v, NULL, NULL,
+			0);
 }

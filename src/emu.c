@@ -136,7 +136,8 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 		/* Insertion sort by address: a batch is small and mostly
 		 * sorted already. */
 		long j = k;
-		while (j > 0 && (uintptr_t)ptrs[ord[j - 1]] > (uintptr_t)ptrs[k]) {
+		while (j > 0 &&
+		       (uintptr_t)ptrs[ord[j - 1]] > (uintptr_t)ptrs[k]) {
 			ord[j] = ord[j - 1];
 			j--;
 		}
@@ -190,7 +191,8 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 		struct emu_req *req;
 
 		if (i == base + copied) {
-			long want = nr - i < SUBMIT_CHUNK ? nr - i : SUBMIT_CHUNK;
+			long want =
+			    nr - i < SUBMIT_CHUNK ? nr - i : SUBMIT_CHUNK;
 			if (short_copy) {
 				ret = -EFAULT; /* iocbpp[i] or *iocbpp[i] */
 				break;
@@ -227,7 +229,8 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 		req->t_submit = 0;
 		if (unlikely(e->ctx->stats)) {
 			req->t_submit = uaio__now_ns();
-			/* Counted here: a completion may come before we return. */
+			/* Counted here: a completion may come before we return.
+			 */
 			uaio__stats_depth(e->ctx, ring_in_flight(&e->ring));
 		}
 		if (try_now) {
@@ -273,10 +276,10 @@ void emu_wake(struct emu_ctx *e)
 void emu_complete(struct emu_ctx *e, struct emu_req *req, long res)
 {
 	struct io_event ev = {
-		.data = (void *)(uintptr_t)req->data,
-		.obj = req->obj,
-		.res = (unsigned long)res,
-		.res2 = 0,
+	    .data = (void *)(uintptr_t)req->data,
+	    .obj = req->obj,
+	    .res = (unsigned long)res,
+	    .res2 = 0,
 	};
 
 	int resfd = req->resfd;
@@ -305,7 +308,8 @@ bool emu_stream_offset(struct emu_req *req)
 	if (req->offset == -1)
 		return false;
 	/* sock_read_iter()/sock_write_iter(): ESPIPE unless the offset is 0. */
-	if (req->offset != 0 && fstat(req->fd, &st) == 0 && S_ISSOCK(st.st_mode))
+	if (req->offset != 0 && fstat(req->fd, &st) == 0 &&
+	    S_ISSOCK(st.st_mode))
 		return false;
 	req->offset = -1;
 	return true;
@@ -335,18 +339,23 @@ void emu_kill(struct emu_ctx *e)
 	(void)r;
 }
 
-struct timespec emu_deadline(const struct timespec *t)
+bool emu_deadline(const struct timespec *t, struct timespec *deadline)
 {
-	struct timespec now, d;
+	struct timespec now;
 	long long ns;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	/* No validation, like the kernel: tv_nsec of 2e9 is two seconds. */
+	if (!t)
+		return true;
+	/* No validation, like the kernel: tv_nsec of 2e9 is two seconds,
+	 * and a negative timeout (ktime < 0) waits forever. */
 	ns = (long long)t->tv_sec * 1000000000ll + t->tv_nsec;
+	if (ns < 0)
+		return true;
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	ns += (long long)now.tv_sec * 1000000000ll + now.tv_nsec;
-	d.tv_sec = ns / 1000000000ll;
-	d.tv_nsec = ns % 1000000000ll;
-	return d;
+	deadline->tv_sec = ns / 1000000000ll;
+	deadline->tv_nsec = ns % 1000000000ll;
+	return false;
 }
 
 bool emu_time_left(const struct timespec *deadline, struct timespec *left)
@@ -369,18 +378,10 @@ int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 		  const sigset_t *mask)
 {
 	struct timespec deadline, left;
-	bool forever = !timeout;
+	bool forever = emu_deadline(timeout, &deadline);
 	long got = 0;
 	int ret;
 
-	if (timeout) {
-		long long ns = (long long)timeout->tv_sec * 1000000000ll +
-			       timeout->tv_nsec;
-		/* A negative timeout waits forever (ktime < 0). */
-		forever = ns < 0;
-		if (!forever)
-			deadline = emu_deadline(timeout);
-	}
 	for (;;) {
 		ret = ring_reap(&e->ring, events + got, nr - got);
 		if (ret < 0)
@@ -407,7 +408,8 @@ int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 			ssize_t r = read(e->wakefd, &v, sizeof(v));
 			(void)r;
 			/* Before reaping: an event published after this point
-			 * either is reaped below or writes the eventfd again. */
+			 * either is reaped below or writes the eventfd again.
+			 */
 			atomic_store_explicit(&e->wake_pending, false,
 					      memory_order_seq_cst);
 		}

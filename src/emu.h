@@ -26,21 +26,21 @@ struct emu_req {
 	uint64_t data;
 	short opcode;
 	short poll_events;
-	int fd;		 /* the caller's, or our duplicate if fd_owned */
+	int fd; /* the caller's, or our duplicate if fd_owned */
 	bool fd_owned;
-	int fd_flags;	 /* F_GETFL at submit */
-	int resfd;	 /* our duplicate of the eventfd, or -1 */
+	int fd_flags; /* F_GETFL at submit */
+	int resfd;    /* our duplicate of the eventfd, or -1 */
 	int rw_flags;
-	int ioprio;	 /* -1 unless IOCB_FLAG_IOPRIO */
+	int ioprio; /* -1 unless IOCB_FLAG_IOPRIO */
 	long long offset;
 	struct iovec *iov; /* iov_fast or allocated */
 	int iovcnt;
 	_Atomic enum emu_state state; /* changed under the engine's lock */
-	bool cancelled;		/* io_cancel or io_destroy asked */
-	unsigned gen;		/* bumped at each reuse */
-	uint64_t t_submit;	/* for statistics, 0 when off */
-	pthread_t worker;	/* the thread running it */
-	struct emu_req *next;	/* free list, queue, poll list */
+	bool cancelled;		      /* io_cancel or io_destroy asked */
+	unsigned gen;		      /* bumped at each reuse */
+	uint64_t t_submit;	      /* for statistics, 0 when off */
+	pthread_t worker;	      /* the thread running it */
+	struct emu_req *next;	      /* free list, queue, poll list */
 	void *engine_priv;
 	struct iovec iov_fast[EMU_FAST_IOV];
 };
@@ -48,7 +48,7 @@ struct emu_req {
 struct emu_ctx {
 	struct ring ring;
 	struct uaio_ctx *ctx;
-	struct emu_req *reqs;	   /* ring.nr of them */
+	struct emu_req *reqs; /* ring.nr of them */
 	struct emu_req *free;
 	pthread_mutex_t free_lock;
 	int wakefd; /* eventfd that io_getevents sleeps on */
@@ -86,9 +86,12 @@ int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 
 /* Wake the threads sleeping in emu_getevents (if any) to look again. */
 void emu_wake(struct emu_ctx *e);
-/* io_getevents' timeout: the absolute CLOCK_MONOTONIC deadline of t, and
- * the time left before it (false once it has passed). */
-struct timespec emu_deadline(const struct timespec *t);
+/*
+ * io_getevents' timeout t: true when it waits forever (NULL, negative),
+ * else false with the absolute CLOCK_MONOTONIC deadline; then the time left
+ * before it (false once it has passed).
+ */
+bool emu_deadline(const struct timespec *t, struct timespec *deadline);
 bool emu_time_left(const struct timespec *deadline, struct timespec *left);
 
 /*

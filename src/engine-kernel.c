@@ -46,7 +46,8 @@ static int kernel_submit(struct uaio_ctx *c, long nr, struct iocb **iocbpp)
 
 static int kernel_getevents(struct uaio_ctx *c, long min_nr, long nr,
 			    struct io_event *events,
-			    const struct timespec *timeout, const sigset_t *mask)
+			    const struct timespec *timeout,
+			    const sigset_t *mask)
 {
 	if (mask) {
 		/* libaio passes the kernel's { sigmask, sigsetsize } pair. */
@@ -78,12 +79,12 @@ static void kernel_destroy(struct uaio_ctx *c)
 }
 
 const struct uaio_engine uaio__engine_kernel = {
-	.name = "kernel",
-	.probe = kernel_probe,
-	.setup = kernel_setup,
-	.submit = kernel_submit,
-	.getevents = kernel_getevents,
-	.cancel = kernel_cancel,
-	.kill = kernel_kill,
-	.destroy = kernel_destroy,
+    .name = "kernel",
+    .probe = kernel_probe,
+    .setup = kernel_setup,
+    .submit = kernel_submit,
+    .getevents = kernel_getevents,
+    .cancel = kernel_cancel,
+    .kill = kernel_kill,
+    .destroy = kernel_destroy,
 };

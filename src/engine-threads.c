@@ -36,7 +36,7 @@ struct worker {
 	pthread_t tid;
 	struct emu_req *cur; /* under lock */
 	struct tctx *t;
-	int ioprio;	     /* the thread's current I/O priority */
+	int ioprio; /* the thread's current I/O priority */
 };
 
 struct tctx {
@@ -225,8 +225,7 @@ static void *worker_main(void *arg)
 
 /* Start a thread with every signal blocked but ours, so that the program's
  * signals go to its own threads. */
-static int spawn(struct tctx *t, pthread_t *tid, void *(*fn)(void *),
-		 void *arg)
+static int spawn(struct tctx *t, pthread_t *tid, void *(*fn)(void *), void *arg)
 {
 	sigset_t all, old;
 	pthread_attr_t attr;
@@ -311,10 +310,12 @@ static void *poller_main(void *arg)
 		unsigned n = 1;
 		struct emu_req *done = NULL;
 
-		t->pfds[0] = (struct pollfd){.fd = t->pollwake, .events = POLLIN};
+		t->pfds[0] =
+		    (struct pollfd){.fd = t->pollwake, .events = POLLIN};
 		for (struct emu_req *r = t->polls; r; r = r->next) {
 			t->pfds[n] = (struct pollfd){
-				.fd = r->fd, .events = emu_poll_ask(r->poll_events)};
+			    .fd = r->fd,
+			    .events = emu_poll_ask(r->poll_events)};
 			t->preqs[n] = r;
 			t->pgens[n] = r->gen;
 			n++;
@@ -349,8 +350,7 @@ static void *poller_main(void *arg)
 		while (done) {
 			struct emu_req *r = done;
 			done = r->next;
-			emu_complete(&t->e, r,
-				     (long)(uintptr_t)r->engine_priv);
+			emu_complete(&t->e, r, (long)(uintptr_t)r->engine_priv);
 		}
 		pthread_mutex_lock(&t->lock);
 	}
@@ -479,8 +479,8 @@ static void threads_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 		t->qtail->next = head;
 	else
 		t->qhead = head;
-	t->qtail = (struct emu_req *)((char *)tailp -
-				      offsetof(struct emu_req, next));
+	t->qtail =
+	    (struct emu_req *)((char *)tailp - offsetof(struct emu_req, next));
 	t->queued += count;
 	unsigned wake = t->nidle < count ? t->nidle : count;
 	grow_pool(t);
@@ -529,7 +529,8 @@ static int threads_setup(struct uaio_ctx *c, unsigned nr_events)
 
 static int threads_submit(struct uaio_ctx *c, long nr, struct iocb **iocbpp)
 {
-	return emu_submit(emu_of(c), nr, iocbpp, threads_try_now, threads_start);
+	return emu_submit(emu_of(c), nr, iocbpp, threads_try_now,
+			  threads_start);
 }
 
 static int threads_getevents(struct uaio_ctx *c, long min_nr, long nr,
@@ -658,12 +659,12 @@ static void threads_destroy(struct uaio_ctx *c)
 }
 
 const struct uaio_engine uaio__engine_threads = {
-	.name = "threads",
-	.probe = threads_probe,
-	.setup = threads_setup,
-	.submit = threads_submit,
-	.getevents = threads_getevents,
-	.cancel = threads_cancel,
-	.kill = threads_kill,
-	.destroy = threads_destroy,
+    .name = "threads",
+    .probe = threads_probe,
+    .setup = threads_setup,
+    .submit = threads_submit,
+    .getevents = threads_getevents,
+    .cancel = threads_cancel,
+    .kill = threads_kill,
+    .destroy = threads_destroy,
 };

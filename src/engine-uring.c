@@ -962,18 +962,10 @@ static int uring_getevents(struct uaio_ctx *c, long min_nr, long nr,
 	struct uctx *u = c->priv;
 	struct emu_ctx *e = &u->e;
 	struct timespec deadline, left;
-	bool forever = !timeout;
+	bool forever = emu_deadline(timeout, &deadline);
 	long got = 0;
 	int ret;
 
-	if (timeout) {
-		long long ns = (long long)timeout->tv_sec * 1000000000ll +
-			       timeout->tv_nsec;
-		/* A negative timeout waits forever (ktime < 0). */
-		forever = ns < 0;
-		if (!forever)
-			deadline = emu_deadline(timeout);
-	}
 	enter(u);
 	for (;;) {
 		if (cq_pending(u))

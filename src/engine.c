@@ -20,11 +20,11 @@
 #include "uaccess.h"
 
 static const struct uaio_engine *const engines[] = {
-	&uaio__engine_kernel,
+    &uaio__engine_kernel,
 #ifdef UAIO_HAVE_URING
-	&uaio__engine_uring,
+    &uaio__engine_uring,
 #endif
-	&uaio__engine_threads,
+    &uaio__engine_threads,
 };
 #define NENGINES (sizeof(engines) / sizeof(engines[0]))
 
@@ -159,8 +159,8 @@ int uaio__setup(int nr_events, io_context_t *ctxp, const char *list)
 			goto fail;
 		size_t used = strlen(c->reason);
 		snprintf(c->reason + used, sizeof(c->reason) - used,
-			 "%s%s: io_setup: %s", used ? "; " : "",
-			 order[i]->name, strerror(-ret));
+			 "%s%s: io_setup: %s", used ? "; " : "", order[i]->name,
+			 strerror(-ret));
 	}
 	if (i == n) {
 		uaio__debug("no usable engine in \"%s\": %s", list, c->reason);
@@ -204,7 +204,8 @@ unsigned uaio__possible_cpus(void)
 		char buf[256];
 		if (fgets(buf, sizeof(buf), f)) {
 			for (char *p = buf; *p && *p != '\n';) {
-				unsigned a = (unsigned)strtoul(p, &p, 10), b = a;
+				unsigned a = (unsigned)strtoul(p, &p, 10),
+					 b = a;
 				if (*p == '-')
 					b = (unsigned)strtoul(p + 1, &p, 10);
 				n += b - a + 1;

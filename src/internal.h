@@ -62,14 +62,16 @@ struct uaio_engine {
 	const char *name;
 	/* 0 if usable on this host, else -errno and a reason in why[len]. */
 	int (*probe)(char *why, size_t len);
-	/* Create the engine's side of c and set c->handle; -errno on failure. */
+	/* Create the engine's side of c and set c->handle; -errno on failure.
+	 */
 	int (*setup)(struct uaio_ctx *c, unsigned nr_events);
-	/* nr is already capped to the ring and > 0; io_submit's return value. */
+	/* nr is already capped to the ring and > 0; io_submit's return value.
+	 */
 	int (*submit)(struct uaio_ctx *c, long nr, struct iocb **iocbpp);
 	/* min_nr/nr validated; mask NULL unless io_pgetevents passed one. */
 	int (*getevents)(struct uaio_ctx *c, long min_nr, long nr,
-			 struct io_event *events, const struct timespec *timeout,
-			 const sigset_t *mask);
+			 struct io_event *events,
+			 const struct timespec *timeout, const sigset_t *mask);
 	int (*cancel)(struct uaio_ctx *c, struct iocb *iocb,
 		      struct io_event *result);
 	/*
@@ -99,7 +101,7 @@ struct uaio_ctx {
 	_Atomic unsigned long handle; /* the io_context_t; 0 when free */
 	_Atomic unsigned users;
 	const struct uaio_engine *engine;
-	void *priv;			/* the engine's state */
+	void *priv;		      /* the engine's state */
 	char reason[UAIO_REASON_MAX]; /* why earlier engines were skipped */
 	struct uaio_stats *stats;     /* NULL unless UAIO_STATS is set */
 	struct uaio_ctx *next_free;
@@ -120,8 +122,7 @@ void uaio__ctx_foreach(void (*fn)(struct uaio_ctx *c));
 
 static inline bool uaio__ctx_dead(const struct uaio_ctx *c)
 {
-	return atomic_load_explicit(&c->users, memory_order_acquire) &
-	       CTX_DEAD;
+	return atomic_load_explicit(&c->users, memory_order_acquire) & CTX_DEAD;
 }
 
 /* engine.c: choosing an engine at io_setup. */

@@ -91,14 +91,14 @@ bool ring_reserve(struct ring *r)
 		unsigned held = (unsigned)a, tail = (unsigned)(a >> 32);
 		/* head is read after our tail copy, so it never passes it. */
 		unsigned head = ring_head(r);
-		unsigned unreaped = tail >= head ? tail - head
-						 : tail + r->nr - head;
+		unsigned unreaped =
+		    tail >= head ? tail - head : tail + r->nr - head;
 
 		if (held + unreaped >= r->nr - 1)
 			return false;
-		if (atomic_compare_exchange_weak_explicit(
-			    &r->acct, &a, a + 1, memory_order_acq_rel,
-			    memory_order_acquire))
+		if (atomic_compare_exchange_weak_explicit(&r->acct, &a, a + 1,
+							  memory_order_acq_rel,
+							  memory_order_acquire))
 			return true;
 	}
 }
@@ -129,8 +129,8 @@ void ring_publish(struct ring *r, const struct io_event *ev, unsigned n)
 	/* Slots change from "held" to "unreaped" in one step... */
 	a = atomic_load_explicit(&r->acct, memory_order_relaxed);
 	while (!atomic_compare_exchange_weak_explicit(
-		&r->acct, &a, ACCT(tail, (unsigned)a - n), memory_order_acq_rel,
-		memory_order_relaxed))
+	    &r->acct, &a, ACCT(tail, (unsigned)a - n), memory_order_acq_rel,
+	    memory_order_relaxed))
 		;
 	/* ...before the program can consume them; and the events must be
 	 * visible before the tail that covers them. */
@@ -168,7 +168,8 @@ int ring_reap(struct ring *r, struct io_event *events, long nr)
 		size_t w = uaio__uwrite_vec(seg, nseg, events,
 					    (size_t)got * sizeof(*events));
 		if (w != (size_t)got * sizeof(*events)) {
-			/* The kernel leaves every event in the ring on EFAULT. */
+			/* The kernel leaves every event in the ring on EFAULT.
+			 */
 			pthread_mutex_unlock(&r->consume_lock);
 			return -EFAULT;
 		}

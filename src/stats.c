@@ -35,7 +35,7 @@ struct uaio_stats {
 	struct {
 		const void *iocb;
 		uint64_t t;
-	} *map;
+	} * map;
 };
 
 static const char *stats_path;
@@ -125,7 +125,8 @@ static void map_put(struct uaio_stats *s, const void *iocb, uint64_t t)
 	unsigned i = (unsigned)(((uintptr_t)iocb >> 4) * 2654435761u) &
 		     (s->map_size - 1);
 
-	for (unsigned n = 0; n < s->map_size; n++, i = (i + 1) & (s->map_size - 1))
+	for (unsigned n = 0; n < s->map_size;
+	     n++, i = (i + 1) & (s->map_size - 1))
 		if (!s->map[i].iocb || s->map[i].iocb == iocb) {
 			s->map[i].iocb = iocb;
 			s->map[i].t = t;
@@ -138,7 +139,8 @@ static uint64_t map_take(struct uaio_stats *s, const void *iocb)
 	unsigned i = (unsigned)(((uintptr_t)iocb >> 4) * 2654435761u) &
 		     (s->map_size - 1);
 
-	for (unsigned n = 0; n < s->map_size; n++, i = (i + 1) & (s->map_size - 1)) {
+	for (unsigned n = 0; n < s->map_size;
+	     n++, i = (i + 1) & (s->map_size - 1)) {
 		if (!s->map[i].iocb)
 			return 0;
 		if (s->map[i].iocb == iocb) {
@@ -149,9 +151,11 @@ static uint64_t map_take(struct uaio_stats *s, const void *iocb)
 				j = (j + 1) & (s->map_size - 1);
 				if (!s->map[j].iocb)
 					break;
-				unsigned h = (unsigned)(((uintptr_t)s->map[j].iocb >> 4) *
-							2654435761u) &
-					     (s->map_size - 1);
+				unsigned h =
+				    (unsigned)(((uintptr_t)s->map[j].iocb >>
+						4) *
+					       2654435761u) &
+				    (s->map_size - 1);
 				if ((j > i && (h <= i || h > j)) ||
 				    (j < i && (h <= i && h > j))) {
 					s->map[i] = s->map[j];
@@ -185,10 +189,9 @@ void uaio__stats_submitted(struct uaio_ctx *c, struct iocb **iocbs, int n)
 	/* The emulated engines report their exact depth themselves. */
 	if (c->engine == &uaio__engine_kernel) {
 		kernel_sample(c);
-		uaio__stats_depth(
-			c, atomic_fetch_add_explicit(&s->depth, n,
-						     memory_order_relaxed) +
-				   n);
+		uaio__stats_depth(c, atomic_fetch_add_explicit(
+					 &s->depth, n, memory_order_relaxed) +
+					 n);
 	}
 }
 
@@ -198,8 +201,8 @@ void uaio__stats_depth(struct uaio_ctx *c, long depth)
 	long m = atomic_load_explicit(&s->max_depth, memory_order_relaxed);
 
 	while (depth > m && !atomic_compare_exchange_weak_explicit(
-				    &s->max_depth, &m, depth,
-				    memory_order_relaxed, memory_order_relaxed))
+				&s->max_depth, &m, depth, memory_order_relaxed,
+				memory_order_relaxed))
 		;
 }
 
@@ -217,11 +220,11 @@ static void stats_event(struct uaio_stats *s, uint64_t t_submit, long res)
 		return;
 	atomic_fetch_add_explicit(&s->hist[bucket_of(lat)], 1,
 				  memory_order_relaxed);
-	unsigned long long m = atomic_load_explicit(&s->lat_max,
-						    memory_order_relaxed);
+	unsigned long long m =
+	    atomic_load_explicit(&s->lat_max, memory_order_relaxed);
 	while (lat > m && !atomic_compare_exchange_weak_explicit(
-				  &s->lat_max, &m, lat, memory_order_relaxed,
-				  memory_order_relaxed))
+			      &s->lat_max, &m, lat, memory_order_relaxed,
+			      memory_order_relaxed))
 		;
 }
 
@@ -243,7 +246,8 @@ void uaio__stats_completed(struct uaio_ctx *c, uint64_t t_submit, long res)
 static void kernel_sample(struct uaio_ctx *c)
 {
 	struct uaio_stats *s = c->stats;
-	const struct aio_ring *r = (const struct aio_ring *)atomic_load(&c->handle);
+	const struct aio_ring *r =
+	    (const struct aio_ring *)atomic_load(&c->handle);
 	unsigned tail, n;
 
 	pthread_mutex_lock(&s->map_lock);
@@ -290,8 +294,8 @@ static uint64_t percentile(struct uaio_stats *s, unsigned long long total,
 void uaio__stats_report(struct uaio_ctx *c)
 {
 	static const char *const names[CMD_MAX] = {
-		"pread", "pwrite", "fsync", "fdsync", "op4",
-		"poll", "noop", "preadv", "pwritev"};
+	    "pread", "pwrite", "fsync",	 "fdsync", "op4",
+	    "poll",  "noop",   "preadv", "pwritev"};
 	struct uaio_stats *s = c->stats;
 	char line[1024];
 	int len, fd;
@@ -302,11 +306,13 @@ void uaio__stats_report(struct uaio_ctx *c)
 	if (c->engine == &uaio__engine_kernel)
 		kernel_sample(c);
 	for (unsigned b = 0; b < NBUCKETS; b++)
-		total += atomic_load_explicit(&s->hist[b], memory_order_relaxed);
-	len = snprintf(line, sizeof(line),
-		       "{\"pid\":%d,\"ctx\":\"%#lx\",\"engine\":\"%s\",\"ops\":{",
-		       (int)getpid(), (unsigned long)atomic_load(&c->handle),
-		       c->engine->name);
+		total +=
+		    atomic_load_explicit(&s->hist[b], memory_order_relaxed);
+	len =
+	    snprintf(line, sizeof(line),
+		     "{\"pid\":%d,\"ctx\":\"%#lx\",\"engine\":\"%s\",\"ops\":{",
+		     (int)getpid(), (unsigned long)atomic_load(&c->handle),
+		     c->engine->name);
 	for (unsigned op = 0, first = 1; op < CMD_MAX; op++) {
 		if (op == 4 || op == CMD_NOOP)
 			continue;
@@ -315,18 +321,19 @@ void uaio__stats_report(struct uaio_ctx *c)
 				(unsigned long long)atomic_load(&s->ops[op]));
 		first = 0;
 	}
-	len += snprintf(line + len, sizeof(line) - (size_t)len,
-			"},\"completed\":%llu,\"cancelled\":%llu,\"errors\":%llu,"
-			"\"max_depth\":%ld,\"lat_ns\":{\"p50\":%llu,\"p90\":%llu,"
-			"\"p99\":%llu,\"max\":%llu}}\n",
-			(unsigned long long)atomic_load(&s->completed),
-			(unsigned long long)atomic_load(&s->cancelled),
-			(unsigned long long)atomic_load(&s->errors),
-			(long)atomic_load(&s->max_depth),
-			(unsigned long long)percentile(s, total, 0.50),
-			(unsigned long long)percentile(s, total, 0.90),
-			(unsigned long long)percentile(s, total, 0.99),
-			(unsigned long long)atomic_load(&s->lat_max));
+	len +=
+	    snprintf(line + len, sizeof(line) - (size_t)len,
+		     "},\"completed\":%llu,\"cancelled\":%llu,\"errors\":%llu,"
+		     "\"max_depth\":%ld,\"lat_ns\":{\"p50\":%llu,\"p90\":%llu,"
+		     "\"p99\":%llu,\"max\":%llu}}\n",
+		     (unsigned long long)atomic_load(&s->completed),
+		     (unsigned long long)atomic_load(&s->cancelled),
+		     (unsigned long long)atomic_load(&s->errors),
+		     (long)atomic_load(&s->max_depth),
+		     (unsigned long long)percentile(s, total, 0.50),
+		     (unsigned long long)percentile(s, total, 0.90),
+		     (unsigned long long)percentile(s, total, 0.99),
+		     (unsigned long long)atomic_load(&s->lat_max));
 	if (len >= (int)sizeof(line))
 		len = (int)sizeof(line) - 1;
 	pthread_mutex_lock(&out_lock);

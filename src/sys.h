@@ -37,8 +37,8 @@ static inline long sys_io_cancel(unsigned long ctx, void *iocb, void *result)
 static inline long sys_io_getevents(unsigned long ctx, long min_nr, long nr,
 				    void *events, const void *timeout)
 {
-	return sys_ret(syscall(SYS_io_getevents, ctx, min_nr, nr, events,
-			       timeout));
+	return sys_ret(
+	    syscall(SYS_io_getevents, ctx, min_nr, nr, events, timeout));
 }
 
 #ifndef SYS_io_pgetevents
@@ -48,8 +48,8 @@ static inline long sys_io_pgetevents(unsigned long ctx, long min_nr, long nr,
 				     void *events, const void *timeout,
 				     const void *usig)
 {
-	return sys_ret(syscall(SYS_io_pgetevents, ctx, min_nr, nr, events,
-			       timeout, usig));
+	return sys_ret(
+	    syscall(SYS_io_pgetevents, ctx, min_nr, nr, events, timeout, usig));
 }
 
 #endif

@@ -19,8 +19,8 @@
 #include "uaccess.h"
 
 static __thread uintptr_t stack_top;
-static _Atomic int pvm_state; /* 0 unknown, 1 works, -1 unavailable */
-static _Atomic pid_t self_pid;	/* glibc no longer caches getpid() */
+static _Atomic int pvm_state;  /* 0 unknown, 1 works, -1 unavailable */
+static _Atomic pid_t self_pid; /* glibc no longer caches getpid() */
 static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
 
 static void pid_after_fork(void)

@@ -91,7 +91,7 @@ int uaio__check_iocb(const struct iocb *cb)
 static bool capable_nice_or_admin(void)
 {
 	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	    .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	struct __user_cap_data_struct d[2];
 
 	if (syscall(SYS_capget, &h, d))
@@ -204,7 +204,8 @@ static int prep_rw(const struct iocb *cb, struct emu_req *req, bool write,
 			if (n > 1 && uaio__bad_uptr(req->iov[i].iov_base, len))
 				return -EFAULT;
 			if (len > MAX_RW_COUNT - total)
-				req->iov[i].iov_len = len = MAX_RW_COUNT - total;
+				req->iov[i].iov_len = len =
+				    MAX_RW_COUNT - total;
 			if (uaio__bad_uptr(req->iov[i].iov_base, len))
 				return -EFAULT;
 			total += len;
@@ -233,8 +234,7 @@ static int prep_fsync(const struct iocb *cb, struct emu_req *req)
 {
 	struct stat st;
 
-	if (cb->u.c.buf || cb->u.c.offset || cb->u.c.nbytes ||
-	    cb->aio_rw_flags)
+	if (cb->u.c.buf || cb->u.c.offset || cb->u.c.nbytes || cb->aio_rw_flags)
 		return -EINVAL;
 	/*
 	 * Only files of a file system or a block device have ->fsync: not
