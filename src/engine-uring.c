@@ -80,6 +80,15 @@ struct uctx {
 	struct uslot *slots;	 /* e.ring.nr, parallel to e.reqs */
 	struct emu_req *resub;	 /* for the completion thread to resubmit */
 	_Atomic unsigned inside; /* program threads inside a call */
+	_Atomic unsigned calls;	 /* calls entered, for the completion thread */
+	/*
+	 * The program waits in io_getevents and uses no RESFD eventfd: it
+	 * comes back for its events, so the eventfd stays off between calls
+	 * and the completion thread only drains the CQ when no call has come
+	 * for a tick.  That spares a thread hop per completion batch.
+	 */
+	_Atomic bool reaper;
+	_Atomic bool resfd_seen; /* a RESFD request was submitted: never reaper */
 	_Atomic int cancel_res;
 	pthread_mutex_t cancel_lock; /* one io_cancel at a time */
 	int evfd; /* registered: wakes the completion thread */
@@ -124,6 +133,7 @@ static void evfd_enable(struct uctx *u, bool on)
 
 static inline void enter(struct uctx *u)
 {
+	atomic_fetch_add_explicit(&u->calls, 1, memory_order_relaxed);
 	if (atomic_fetch_add_explicit(&u->inside, 1, memory_order_acq_rel) == 0)
 		evfd_enable(u, false);
 }
@@ -133,7 +143,8 @@ static inline void leave(struct uctx *u)
 	if (atomic_fetch_sub_explicit(&u->inside, 1, memory_order_acq_rel) ==
 	    1) {
 		/* The seq_cst RMW orders the flag before reading the tail. */
-		evfd_enable(u, true);
+		if (!atomic_load_explicit(&u->reaper, memory_order_relaxed))
+			evfd_enable(u, true);
 		if (cq_pending(u))
 			drain(u, false);
 		/* Someone must publish what completes while nobody is in. */
@@ -455,6 +466,13 @@ static void uring_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 	for (int i = 0; i < n; i++) {
 		long res;
 
+		/* Its eventfd must be signalled promptly: no reaper mode. */
+		if (reqs[i]->resfd >= 0 &&
+		    !atomic_load_explicit(&u->resfd_seen, memory_order_relaxed)) {
+			atomic_store(&u->resfd_seen, true);
+			atomic_store(&u->reaper, false);
+			/* Off while we are inside; leave() turns it on. */
+		}
 		/* Ready at submit: the kernel's mask, without a round trip. */
 		if (reqs[i]->opcode == CMD_POLL &&
 		    emu_poll_now(reqs[i], &res)) {
@@ -634,21 +652,37 @@ static void *completion_main(void *arg)
 {
 	struct uctx *u = arg;
 
+	unsigned seen = 0;
+
 	for (;;) {
 		struct pollfd p = {.fd = u->evfd, .events = POLLIN};
+		bool reaper = atomic_load_explicit(&u->reaper,
+						   memory_order_relaxed);
+		bool busy = ring_in_flight(&u->e.ring);
 		/*
-		 * A long timeout while requests are in flight, as a safety
-		 * net should an eventfd signal ever be missed; none when idle.
+		 * Reaper mode: a 10 ms tick, draining only when no call came
+		 * during a whole tick (the program stalled or stopped calling).
+		 * Otherwise the eventfd wakes us, with a long timeout while
+		 * requests are in flight in case a signal were ever missed.
 		 */
-		int timeout = ring_in_flight(&u->e.ring) ? 1000 : -1;
+		int timeout = !busy ? -1 : reaper ? 10 : 1000;
+		int pr = poll(&p, 1, timeout);
 
-		if (poll(&p, 1, timeout) > 0) {
+		if (pr > 0) {
 			uint64_t v;
 			ssize_t r = read(u->evfd, &v, sizeof(v));
 			(void)r;
 		}
 		if (atomic_load(&u->stop))
 			break;
+		unsigned calls = atomic_load_explicit(&u->calls,
+						      memory_order_relaxed);
+		if (pr == 0 && reaper && calls != seen) {
+			seen = calls;
+			resubmit(u);
+			continue;
+		}
+		seen = calls;
 		drain(u, false);
 		resubmit(u);
 	}
@@ -966,6 +1000,9 @@ static int uring_getevents(struct uaio_ctx *c, long min_nr, long nr,
 	long got = 0;
 	int ret;
 
+	if (min_nr > 0 && !atomic_load_explicit(&u->reaper, memory_order_relaxed) &&
+	    !atomic_load_explicit(&u->resfd_seen, memory_order_relaxed))
+		atomic_store_explicit(&u->reaper, true, memory_order_relaxed);
 	enter(u);
 	for (;;) {
 		if (cq_pending(u))
