@@ -134,9 +134,9 @@ int main(void)
 	V_RET(io_submit(ctx, 2, cbs), 2);
 	cb_ctx = ctx;
 	/* Collect both in the ring before running the queue. */
-	for (int i = 0; i < 5000 && (v_ring(ctx)->tail - v_ring(ctx)->head +
-				     v_ring(ctx)->nr) %
-					    v_ring(ctx)->nr <
+	for (int i = 0; i < 5000 && (t_tail(t_ring(ctx)) - t_head(t_ring(ctx)) +
+				     t_ring(ctx)->nr) %
+					    t_ring(ctx)->nr <
 					2;
 	     i++)
 		usleep(1000);

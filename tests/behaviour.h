@@ -16,38 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The kernel's completion ring header, which every engine's handle points at.
- */
-struct t_ring {
-	unsigned id;
-	unsigned nr;
-	unsigned head;
-	unsigned tail;
-	unsigned magic;
-	unsigned compat_features;
-	unsigned incompat_features;
-	unsigned header_length;
-	struct io_event events[];
-};
-
-#define T_RING_MAGIC 0xa10a10a1u
-
-static inline struct t_ring *t_ring(io_context_t ctx)
-{
-	return (struct t_ring *)ctx;
-}
-
-/* head and tail change under other threads: load them as a reaper would. */
-static inline unsigned t_head(const struct t_ring *r)
-{
-	return __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-}
-
-static inline unsigned t_tail(const struct t_ring *r)
-{
-	return __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
-}
-
 static inline struct timespec t_ts_ms(long ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000,

@@ -105,7 +105,8 @@ static void cancel_poll(void)
 	/* Completed, reaped or not: EINVAL, and the event is intact. */
 	start_poll(&cb, (void *)0x5678);
 	T_ASSERT(write(pfd[1], "x", 1) == 1);
-	for (int i = 0; i < 5000 && v_ring(ctx)->head == v_ring(ctx)->tail; i++)
+	for (int i = 0; i < 5000 && t_head(t_ring(ctx)) == t_tail(t_ring(ctx));
+	     i++)
 		usleep(1000);
 	V_RET(io_cancel(ctx, &cb, &result), -EINVAL);
 	t_reap(ctx, 1, &ev);

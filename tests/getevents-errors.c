@@ -41,8 +41,8 @@ static void start_poll(struct iocb *cb)
 
 static unsigned unreaped(void)
 {
-	struct v_ring *r = v_ring(ctx);
-	return (r->tail - r->head + r->nr) % r->nr;
+	struct t_ring *r = t_ring(ctx);
+	return (t_tail(r) - t_head(r) + r->nr) % r->nr;
 }
 
 /* A completed event waiting in the ring (after any already there). */

@@ -33,7 +33,7 @@ int main(void)
 
 	T_ASSERT(pipe(p) == 0);
 	ctx = t_setup(1);
-	nr = v_ring(ctx)->nr;
+	nr = t_ring(ctx)->nr;
 	cb = calloc(nr + BATCH, sizeof(*cb));
 	cbs = calloc(nr + BATCH, sizeof(*cbs));
 	ev = calloc(nr, sizeof(*ev));

@@ -26,14 +26,14 @@ static unsigned long aio_max_nr(void)
 
 static void check_header(io_context_t ctx, unsigned requested)
 {
-	struct v_ring *r = v_ring(ctx);
+	struct t_ring *r = t_ring(ctx);
 	long page = sysconf(_SC_PAGESIZE);
 
 	T_EQ((unsigned long)ctx % (unsigned long)page, 0);
 	T_EQ(r->nr, v_ring_nr(requested));
 	T_EQ(r->head, 0);
 	T_EQ(r->tail, 0);
-	T_EQ(r->magic, V_RING_MAGIC);
+	T_EQ(r->magic, T_RING_MAGIC);
 	T_EQ(r->compat_features, 1);
 	T_EQ(r->incompat_features, 0);
 	T_EQ(r->header_length, 32);

@@ -154,7 +154,7 @@ int main(void)
 	 */
 	{
 		io_context_t small = t_setup(1);
-		unsigned nr = v_ring(small)->nr;
+		unsigned nr = t_ring(small)->nr;
 		size_t len = nr * sizeof(struct iocb *);
 		struct iocb **arr = v_guarded(len, PROT_READ | PROT_WRITE);
 		struct iocb **ptrs = v_guarded_tail(arr, len, len);

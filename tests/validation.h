@@ -123,26 +123,6 @@ static inline bool v_keep_going(void)
 			       v_want_, #want);                                \
 	} while (0)
 
-/* The kernel's struct aio_ring header; events follow at byte 32. */
-struct v_ring {
-	unsigned id;
-	unsigned nr;
-	unsigned head;
-	unsigned tail;
-	unsigned magic;
-	unsigned compat_features;
-	unsigned incompat_features;
-	unsigned header_length;
-	struct io_event events[];
-};
-
-#define V_RING_MAGIC 0xa10a10a1u
-
-static inline struct v_ring *v_ring(io_context_t ctx)
-{
-	return (struct v_ring *)ctx;
-}
-
 /* The kernel sizes rings by num_possible_cpus(), not by the online count. */
 static inline unsigned v_possible_cpus(void)
 {
