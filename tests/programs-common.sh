@@ -135,14 +135,15 @@ check_stats() {
 	echo "uaio stats ($engine, $(wc -l <"$stats") context(s)): pread $st_pread pwrite $st_pwrite preadv $st_preadv pwritev $st_pwritev completed $st_completed errors $st_errors"
 }
 
-# check_completions SELF_REAPED: every request completed without error.
-# The kernel engine counts completions from the ring's tail, so programs
-# that read the ring themselves (fio's userspace_reap, QEMU) are counted
-# too; their errors, though, are only seen in events reaped through
-# io_getevents.
+# check_completions SELF_REAPED [ERRORS]: every request completed, and
+# exactly ERRORS (default 0) of them with an error.  The kernel engine
+# counts completions from the ring's tail, so programs that read the ring
+# themselves (fio's userspace_reap, QEMU) are counted too; their errors,
+# though, are only seen in events reaped through io_getevents.
 check_completions() {
 	[ "$engine" = ref ] && return 0
-	[ "$st_errors" -eq 0 ] || fail "uaio counted $st_errors failed request(s)"
+	[ "$st_errors" -eq "${2:-0}" ] ||
+		fail "uaio counted $st_errors failed request(s), the program ${2:-0}"
 	[ "$st_cancelled" -eq 0 ] || fail "uaio counted $st_cancelled cancelled request(s)"
 	[ "$st_completed" -eq "$st_ops" ] ||
 		fail "uaio completed $st_completed of $st_ops requests"

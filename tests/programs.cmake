@@ -21,7 +21,7 @@ endif()
 set(UAIO_FIO_CASES
   randread-qd1 randread-qd32 randwrite-qd1 randwrite-qd32
   randread-buffered randwrite-buffered randrw-qd8
-  userspace-reap nowait-direct nowait-buffered
+  userspace-reap nowait-direct nowait-buffered nowait-uncached
   verify-direct verify-buffered verify-userspace-reap
   cmdprio vectored)
 set(UAIO_QEMU_IMG_CASES bench-read bench-write convert convert-ooo)
