@@ -94,6 +94,25 @@ static inline void t_run1(io_context_t ctx, struct iocb *iocb, long want_res)
 	T_EVENT(&ev, iocb, want_res);
 }
 
+/*
+ * Wait up to 5 s until at least n events sit in the context's ring (the
+ * kernel's layout on every engine), without reaping them: a completed but
+ * unreaped request, whatever the machine's load.
+ */
+static inline void t_wait_ready(io_context_t ctx, unsigned n)
+{
+	const struct t_ring *r = t_ring(ctx);
+	double end = t_now_ms() + 5000;
+
+	while ((t_tail(r) - t_head(r) + r->nr) % r->nr < n) {
+		if (t_now_ms() > end)
+			T_FAIL(
+			    "fewer than %u completions in the ring after 5 s",
+			    n);
+		t_sleep_ms(1);
+	}
+}
+
 /* A {0,0} pass: how many events are ready right now (at most nr). */
 static inline int t_peek(io_context_t ctx, int nr, struct io_event *ev)
 {

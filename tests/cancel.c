@@ -65,7 +65,7 @@ static void poll_cancel(void)
 	io_prep_poll(&iocb, p[0], POLLIN);
 	iocb.data = (void *)0xd0;
 	t_submit1(ctx, &iocb);
-	t_sleep_ms(20);
+	t_wait_ready(ctx, 1);
 	T_EQ(io_cancel(ctx, &iocb, &res), -EINVAL);
 	check_sentinel(&res);
 	t_wait1(ctx, &ev);

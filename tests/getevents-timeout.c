@@ -115,7 +115,7 @@ int main(void)
 	poll_on(ctx, &pa, a[0], 4);
 	poll_on(ctx, &pb, b[0], 5);
 	T_EQ(write(a[1], "x", 1), 1);
-	t_sleep_ms(20);
+	t_wait_ready(ctx, 1);
 	ts = t_ts_ms(100);
 	t0 = t_now_ms();
 	T_EQ(io_getevents(ctx, 2, 4, ev, &ts), 1);
@@ -125,7 +125,7 @@ int main(void)
 
 	/* min_nr 1 with an event ready: no wait at all. */
 	T_EQ(write(b[1], "x", 1), 1);
-	t_sleep_ms(20);
+	t_wait_ready(ctx, 1);
 	ts = t_ts_ms(2000);
 	t0 = t_now_ms();
 	T_EQ(io_getevents(ctx, 1, 4, ev, &ts), 1);
