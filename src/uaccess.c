@@ -4,14 +4,20 @@
  *
  * The kernel itself does the checking, through process_vm_readv() and
  * process_vm_writev() on our own pid, which fail cleanly on any unmapped or
- * protected page.  They cost a few hundred nanoseconds, so callers batch
- * (one call for all the iocbs of an io_submit), and memory in the calling
- * thread's live stack, which is mapped and writable by construction, is
- * copied directly.  Where the calls are unavailable (a seccomp profile that
- * blocks them), or UAIO_TRUST_POINTERS=1 declines them for speed, only NULL
- * and kernel-half pointers are caught.
+ * protected page.  They cost a system call each, so callers batch (one call
+ * for all the iocbs of an io_submit), and memory that is mapped and
+ * writable by construction is copied directly: the calling thread's live
+ * stack, and the brk heap (from the kernel's start_brk to the current
+ * break), where malloc() puts the small objects (iocbs, their pointer
+ * arrays, event arrays) in a program's main thread.  The one pointer that
+ * then crashes where the kernel returns EFAULT points into a part of the
+ * brk heap that the program itself mprotect()ed or munmap()ed (uaio.7).
+ * Where the calls are unavailable (a seccomp profile that blocks them), or
+ * UAIO_TRUST_POINTERS=1 declines them for speed, only NULL and kernel-half
+ * pointers are caught.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +69,60 @@ static bool on_live_stack(const void *p, size_t len)
 	return a >= sp && a < stack_top && len <= stack_top - a;
 }
 
+static uintptr_t brk_start; /* 0: no brk heap known */
+static pthread_once_t brk_once = PTHREAD_ONCE_INIT;
+
+/* start_brk is field 47 of /proc/self/stat (Linux 3.5); the fields after
+ * the command name, which may hold spaces and parentheses, start at 3. */
+static void brk_init(void)
+{
+	char buf[1024];
+	ssize_t n;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	for (int field = 2; p && field < 47; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return;
+	unsigned long long v = strtoull(p + 1, NULL, 10);
+	void *cur = sbrk(0);
+
+	/* Only a heap that lies where the kernel says it starts. */
+	if (v && cur != (void *)-1 && (uintptr_t)cur >= v)
+		brk_start = (uintptr_t)v;
+}
+
+/* The brk heap: mapped read-write from start_brk to the current break.
+ * sbrk(0) reads glibc's cached break, without a system call. */
+static bool on_brk_heap(const void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p, end;
+	void *cur;
+
+	pthread_once(&brk_once, brk_init);
+	if (!brk_start || a < brk_start)
+		return false;
+	cur = sbrk(0);
+	if (cur == (void *)-1)
+		return false;
+	end = (uintptr_t)cur;
+	return a < end && len <= end - a;
+}
+
+/* Memory that is mapped and writable by construction. */
+static bool surely_mapped(const void *p, size_t len)
+{
+	return on_live_stack(p, len) || on_brk_heap(p, len);
+}
+
 static pthread_once_t trust_once = PTHREAD_ONCE_INIT;
 
 static void trust_init(void)
@@ -88,24 +148,19 @@ static void pvm_note(ssize_t r, int err)
 		atomic_store_explicit(&pvm_state, -1, memory_order_relaxed);
 }
 
-size_t uaio__uread_iov(const struct iovec *local, unsigned nl,
-		       const struct iovec *remote, unsigned nr)
+/* Copy remote[0..nr) as one stream into local[0..nl), stopping at the
+ * first remote range that bad (if any) refuses. */
+static size_t copy_iov(const struct iovec *local, unsigned nl,
+		       const struct iovec *remote, unsigned nr,
+		       bool (*bad)(const void *, size_t))
 {
-	if (!pvm_unavailable()) {
-		ssize_t r = process_vm_readv(self(), local, nl, remote, nr, 0);
-		int err = errno;
-		pvm_note(r, err);
-		if (r >= 0 || !pvm_unavailable())
-			return r < 0 ? 0 : (size_t)r;
-	}
-	/* No kernel help: copy, as one stream, what is not obviously bad. */
 	size_t done = 0, lo = 0;
 	unsigned li = 0;
 	for (unsigned i = 0; i < nr; i++) {
 		const char *src = remote[i].iov_base;
 		size_t left = remote[i].iov_len;
 
-		if (uaio__unreadable(src, left))
+		if (bad && bad(src, left))
 			break;
 		while (left && li < nl) {
 			size_t n = local[li].iov_len - lo;
@@ -125,6 +180,27 @@ size_t uaio__uread_iov(const struct iovec *local, unsigned nl,
 	return done;
 }
 
+size_t uaio__uread_iov(const struct iovec *local, unsigned nl,
+		       const struct iovec *remote, unsigned nr)
+{
+	unsigned sure = 0;
+
+	while (sure < nr &&
+	       surely_mapped(remote[sure].iov_base, remote[sure].iov_len))
+		sure++;
+	if (sure == nr)
+		return copy_iov(local, nl, remote, nr, NULL);
+	if (!pvm_unavailable()) {
+		ssize_t r = process_vm_readv(self(), local, nl, remote, nr, 0);
+		int err = errno;
+		pvm_note(r, err);
+		if (r >= 0 || !pvm_unavailable())
+			return r < 0 ? 0 : (size_t)r;
+	}
+	/* No kernel help: copy, as one stream, what is not obviously bad. */
+	return copy_iov(local, nl, remote, nr, uaio__unreadable);
+}
+
 size_t uaio__uread_vec(const struct iovec *local, const struct iovec *remote,
 		       unsigned n)
 {
@@ -135,7 +211,7 @@ int uaio__uread(void *dst, const void *src, size_t len)
 {
 	if (uaio__unreadable(src, len))
 		return -EFAULT;
-	if (on_live_stack(src, len)) {
+	if (surely_mapped(src, len)) {
 		memcpy(dst, src, len);
 		return 0;
 	}
@@ -148,7 +224,7 @@ size_t uaio__uwrite_vec(const struct iovec *local, unsigned nl, void *dst,
 {
 	if (uaio__unreadable(dst, len))
 		return 0;
-	if (on_live_stack(dst, len) || pvm_unavailable()) {
+	if (surely_mapped(dst, len) || pvm_unavailable()) {
 		size_t done = 0;
 		for (unsigned i = 0; i < nl; i++) {
 			memcpy((char *)dst + done, local[i].iov_base,

@@ -233,6 +233,19 @@ static void events_buffer_short(void)
 	V_RET(io_getevents(ctx, 2, 2, ev, &two_s), 2);
 	V_EQ(ev[0].obj == &cb2 && ev[1].obj == &cb, 1);
 	munmap(area, 2 * page);
+
+	/* The same at the end of the brk heap. */
+	one = v_brk_tail(sizeof(*one));
+	if (one) {
+		make_pending(&cb);
+		make_pending(&cb2);
+		V_RET(io_getevents(ctx, 2, 2, one, NULL), -EFAULT);
+		V_EQ(unreaped(), 2);
+		V_RET(io_getevents(ctx, 1, 1, one, NULL), 1);
+		T_ASSERT(one->obj == &cb);
+		V_RET(io_getevents(ctx, 1, 1, ev, &two_s), 1);
+		T_ASSERT(ev[0].obj == &cb2);
+	}
 }
 
 static void sigmasks(void)

@@ -146,6 +146,19 @@ static void call_level(void)
 		V_RET(io_submit(ctx, 1, &tail), -EFAULT);
 		munmap(area, 2 * page);
 	}
+	{
+		/* The same at the end of the brk heap; and a pointer array
+		 * that runs past it submits the entries before the end. */
+		struct iocb *tail = v_brk_tail(32);
+		struct iocb **arr = v_brk_tail(sizeof(struct iocb *));
+		if (tail && arr) {
+			V_RET(io_submit(ctx, 1, &tail), -EFAULT);
+			prep_read(&cb);
+			*arr = &cb;
+			V_RET(io_submit(ctx, 2, arr), 1);
+			drain_one();
+		}
+	}
 	free(fake);
 }
 
