@@ -144,6 +144,12 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 		ord[j] = (unsigned char)k;
 	}
 	np = k;
+	/* Mapped by construction: iocb by iocb, reading nothing between
+	 * them (the gaps may be other objects, or a sanitizer's redzones). */
+	for (k = 0; k < np && uaio__surely_mapped(ptrs[k], sizeof(*cbs)); k++)
+		memcpy(&cbs[k], ptrs[k], sizeof(*cbs));
+	if (k == np)
+		return np;
 	for (k = 0; k < np; k++) {
 		unsigned i = ord[k];
 		uintptr_t p = (uintptr_t)ptrs[i];

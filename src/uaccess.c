@@ -117,8 +117,7 @@ static bool on_brk_heap(const void *p, size_t len)
 	return a < end && len <= end - a;
 }
 
-/* Memory that is mapped and writable by construction. */
-static bool surely_mapped(const void *p, size_t len)
+bool uaio__surely_mapped(const void *p, size_t len)
 {
 	return on_live_stack(p, len) || on_brk_heap(p, len);
 }
@@ -186,7 +185,7 @@ size_t uaio__uread_iov(const struct iovec *local, unsigned nl,
 	unsigned sure = 0;
 
 	while (sure < nr &&
-	       surely_mapped(remote[sure].iov_base, remote[sure].iov_len))
+	       uaio__surely_mapped(remote[sure].iov_base, remote[sure].iov_len))
 		sure++;
 	if (sure == nr)
 		return copy_iov(local, nl, remote, nr, NULL);
@@ -211,7 +210,7 @@ int uaio__uread(void *dst, const void *src, size_t len)
 {
 	if (uaio__unreadable(src, len))
 		return -EFAULT;
-	if (surely_mapped(src, len)) {
+	if (uaio__surely_mapped(src, len)) {
 		memcpy(dst, src, len);
 		return 0;
 	}
@@ -224,7 +223,7 @@ size_t uaio__uwrite_vec(const struct iovec *local, unsigned nl, void *dst,
 {
 	if (uaio__unreadable(dst, len))
 		return 0;
-	if (surely_mapped(dst, len) || pvm_unavailable()) {
+	if (uaio__surely_mapped(dst, len) || pvm_unavailable()) {
 		size_t done = 0;
 		for (unsigned i = 0; i < nl; i++) {
 			memcpy((char *)dst + done, local[i].iov_base,

@@ -9,6 +9,10 @@
 
 #include "internal.h"
 
+/* Whether p[len] is mapped read-write by construction (the calling
+ * thread's live stack, the brk heap), so that plain loads and stores of it
+ * cannot fault. */
+bool uaio__surely_mapped(const void *p, size_t len);
 /* 0, or -EFAULT if any byte of src[len] is unreadable. */
 int uaio__uread(void *dst, const void *src, size_t len);
 /* 0, or -EFAULT if any byte of dst[len] is unwritable. */
