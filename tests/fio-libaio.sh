@@ -61,9 +61,11 @@ nowait-direct)
 # RWF_NOWAIT on buffered reads of a file that is all in the page cache
 # (pre_read=1 reads it in first).  preadv2(2) lets such a read fail with
 # EAGAIN whenever it "would have to wait for a lock": a page-cache folio
-# locked for a moment (migration, writeback) does that, on every engine and
-# on the kernel's AIO alike.  So a few EAGAINs are allowed (fio goes on past
-# them); more than 1 in 1000, or any other error, fails.
+# that is being migrated (compaction) is locked and not yet up to date, and
+# a read of it fails so, on every engine and on the kernel's AIO alike; CI
+# has seen bursts of 5 and 256 in 80,000 reads.  So a few EAGAINs are
+# allowed (fio goes on past them); more than 1 in 100, or any other error,
+# fails.
 nowait-buffered)
 	size=8m
 	set -- --rw=randread --iodepth=32 --nowait=1 --pre_read=1 \
@@ -111,9 +113,10 @@ vectored)
 *) fail "unknown case $case" ;;
 esac
 
-# Page-cache pages dropped or reclaimed so far, system-wide.
-evictions() {
-	awk '$1 == "drop_pagecache" || $1 == "pgsteal_file" { n += $2 }
+# Page-cache pages dropped, reclaimed or migrated so far, system-wide.
+disturbances() {
+	awk '$1 == "drop_pagecache" || $1 == "pgsteal_file" ||
+		$1 == "pgmigrate_success" { n += $2 }
 		END { print n + 0 }' /proc/vmstat 2>/dev/null
 }
 
@@ -146,21 +149,22 @@ parse_json() {
 
 attempt=1
 while :; do
-	evicted=$(evictions)
+	disturbed=$(disturbances)
 	run fio --name="$case" --ioengine=libaio --filename="$file" \
 		--size="$size" --bs=4k --direct="$direct" --output-format=json \
 		--output="$json" "$@"
 	parse_json
 	# RWF_NOWAIT reads of the cached file fail with EAGAIN by the
-	# thousand when the page cache lost it meanwhile: another process
-	# wrote /proc/sys/vm/drop_caches (benchmarks do) or memory ran short.
+	# thousand when the page cache lost it meanwhile (another process
+	# wrote /proc/sys/vm/drop_caches, as benchmarks do, or memory ran
+	# short) or compaction moved much of it.
 	if [ "$rc" -eq 0 ] && [ "$eagain" = rare ] &&
-		[ "$((fio_total_err * 1000))" -gt "$fio_rios" ] &&
-		[ "$(evictions)" != "$evicted" ]; then
-		echo "EAGAIN while the system dropped cached pages: again"
+		[ "$((fio_total_err * 100))" -gt "$fio_rios" ] &&
+		[ "$(disturbances)" != "$disturbed" ]; then
+		echo "EAGAIN while the system dropped or moved cached pages: again"
 		attempt=$((attempt + 1))
 		[ "$attempt" -le 3 ] ||
-			skip "the page cache was dropped during every attempt"
+			skip "the page cache was dropped or moved during every attempt"
 		rm -f "$file"
 		continue
 	fi
@@ -182,8 +186,8 @@ none)
 esac
 case $eagain in
 rare)
-	[ "$((fio_total_err * 1000))" -le "$fio_rios" ] ||
-		fail "$fio_total_err of $fio_rios cached RWF_NOWAIT reads ended in EAGAIN (more than 1 in 1000)" ;;
+	[ "$((fio_total_err * 100))" -le "$fio_rios" ] ||
+		fail "$fio_total_err of $fio_rios cached RWF_NOWAIT reads ended in EAGAIN (more than 1 in 100; page-cache pages dropped, reclaimed or migrated meanwhile: $(($(disturbances) - disturbed)))" ;;
 some)
 	[ "$fio_total_err" -gt 0 ] ||
 		fail "no RWF_NOWAIT read of the uncached file ended in EAGAIN: the flag did not reach the kernel"
