@@ -60,12 +60,11 @@ nowait-direct)
 	writes=yes ;;
 # RWF_NOWAIT on buffered reads of a file that is all in the page cache
 # (pre_read=1 reads it in first).  preadv2(2) lets such a read fail with
-# EAGAIN whenever it "would have to wait for a lock": a page-cache folio
-# that is being migrated (compaction) is locked and not yet up to date, and
-# a read of it fails so, on every engine and on the kernel's AIO alike; CI
-# has seen bursts of 5 and 256 in 80,000 reads.  So a few EAGAINs are
-# allowed (fio goes on past them); more than 1 in 100, or any other error,
-# fails.
+# EAGAIN whenever it "would have to wait for a lock", and on a loaded
+# machine some do, on every engine and on the kernel's AIO alike: bursts of
+# 2 to 511 in 80,000-200,000 reads, with no page reclaimed or migrated.  So
+# a few EAGAINs are allowed (fio goes on past them); more than 1 in 100 in
+# each of 3 runs, or any other error, fails.
 nowait-buffered)
 	size=8m
 	set -- --rw=randread --iodepth=32 --nowait=1 --pre_read=1 \
@@ -147,26 +146,31 @@ parse_json() {
 		}' "$json" 2>/dev/null)"
 }
 
-attempt=1
+attempt=1 undisturbed=no
 while :; do
 	disturbed=$(disturbances)
 	run fio --name="$case" --ioengine=libaio --filename="$file" \
 		--size="$size" --bs=4k --direct="$direct" --output-format=json \
 		--output="$json" "$@"
 	parse_json
-	# RWF_NOWAIT reads of the cached file fail with EAGAIN by the
-	# thousand when the page cache lost it meanwhile (another process
-	# wrote /proc/sys/vm/drop_caches, as benchmarks do, or memory ran
-	# short) or compaction moved much of it.
+	# Cached RWF_NOWAIT reads fail with EAGAIN by the thousand when the
+	# page cache lost or moved the file meanwhile (another process wrote
+	# /proc/sys/vm/drop_caches, as benchmarks do; reclaim; compaction),
+	# and, on a loaded machine, in bursts of a few hundred without any of
+	# those (seen on the kernel's own AIO too).  A run over the limit is
+	# repeated, up to 3 runs: an engine that turns such reads into EAGAIN
+	# fails every one.
 	if [ "$rc" -eq 0 ] && [ "$eagain" = rare ] &&
-		[ "$((fio_total_err * 100))" -gt "$fio_rios" ] &&
-		[ "$(disturbances)" != "$disturbed" ]; then
-		echo "EAGAIN while the system dropped or moved cached pages: again"
+		[ "$((fio_total_err * 100))" -gt "$fio_rios" ]; then
+		[ "$(disturbances)" != "$disturbed" ] || undisturbed=yes
 		attempt=$((attempt + 1))
-		[ "$attempt" -le 3 ] ||
+		if [ "$attempt" -le 3 ]; then
+			echo "$fio_total_err of $fio_rios reads ended in EAGAIN: again"
+			rm -f "$file"
+			continue
+		fi
+		[ "$undisturbed" = yes ] ||
 			skip "the page cache was dropped or moved during every attempt"
-		rm -f "$file"
-		continue
 	fi
 	break
 done
