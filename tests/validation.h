@@ -196,25 +196,26 @@ static inline void *v_guarded_tail(void *area, size_t area_len, size_t len)
 }
 
 /*
- * The last len (at most 64) bytes of the brk heap's mapping, where malloc()
- * keeps a program's small objects and the library copies without a check:
- * the page after them is unmapped.  The test moves the break by 64 bytes
- * first, so that those bytes are its own or lie past the break, never
- * malloc()'s.  NULL where the page after the heap is mapped.
+ * The last len bytes of the brk heap, where malloc() keeps a program's small
+ * objects and the library copies without a check, taken for the test by
+ * moving the break to a page boundary: the page after them is unmapped.
+ * NULL where it is mapped.
  */
 static inline void *v_brk_tail(size_t len)
 {
-	static char *mine;
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), end;
+	static uintptr_t mine;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t cur = (uintptr_t)sbrk(0);
 	unsigned char vec;
 
-	if (!mine && (mine = sbrk(64)) == (void *)-1)
-		T_FAIL("sbrk: %s", strerror(errno));
-	end = ((uintptr_t)sbrk(0) + page - 1) & ~(page - 1);
-	if (len > 64 || mincore((void *)end, page, &vec) == 0 ||
-	    errno != ENOMEM)
+	if (cur != mine) {
+		mine = (cur + len + page - 1) & ~(page - 1);
+		if (sbrk((intptr_t)(mine - cur)) == (void *)-1)
+			T_FAIL("sbrk: %s", strerror(errno));
+	}
+	if (mincore((void *)mine, page, &vec) == 0 || errno != ENOMEM)
 		return NULL;
-	return (char *)end - len;
+	return (char *)mine - len;
 }
 
 /* An address that is never mapped in user space (the kernel's half). */
