@@ -26,7 +26,7 @@
 
 #include "uaccess.h"
 
-static __thread uintptr_t stack_top;
+static __thread uintptr_t stack_lo, stack_top;
 static _Atomic int pvm_state;  /* 0 unknown, 1 works, -1 unavailable */
 static _Atomic pid_t self_pid; /* glibc no longer caches getpid() */
 static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
@@ -48,7 +48,12 @@ static pid_t self(void)
 	return atomic_load_explicit(&self_pid, memory_order_relaxed);
 }
 
-/* The live part of this thread's stack: from our frame to its top. */
+/*
+ * The live part of this thread's stack: from our frame to its top.  Only
+ * while we run on that stack: on a coroutine's or a signal handler's
+ * stack, the range from our frame up to the thread's stack top holds
+ * unmapped gaps.
+ */
 static bool on_live_stack(const void *p, size_t len)
 {
 	uintptr_t a = (uintptr_t)p, sp = (uintptr_t)__builtin_frame_address(0);
@@ -60,13 +65,16 @@ static bool on_live_stack(const void *p, size_t len)
 
 		if (pthread_getattr_np(pthread_self(), &attr))
 			return false;
-		if (pthread_attr_getstack(&attr, &lo, &size) == 0)
+		if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
+			stack_lo = (uintptr_t)lo;
 			stack_top = (uintptr_t)lo + size;
+		}
 		pthread_attr_destroy(&attr);
 		if (!stack_top)
 			return false;
 	}
-	return a >= sp && a < stack_top && len <= stack_top - a;
+	return sp >= stack_lo && sp < stack_top && a >= sp && a < stack_top &&
+	       len <= stack_top - a;
 }
 
 static uintptr_t brk_start; /* 0: no brk heap known */
@@ -100,8 +108,15 @@ static void brk_init(void)
 		brk_start = (uintptr_t)v;
 }
 
-/* The brk heap: mapped read-write from start_brk to the current break.
- * sbrk(0) reads glibc's cached break, without a system call. */
+/*
+ * The brk heap: mapped read-write from start_brk to the current break.
+ * sbrk(0) reads glibc's cached break, without a system call (a plain load
+ * of a word that malloc() in another thread may be changing: either value
+ * is a break that was true a moment ago).  A free() in another thread that
+ * trims the heap meanwhile can unmap the top of it; only a dangling
+ * pointer into that top can be there, and it then crashes where the kernel
+ * would return EFAULT (uaio.7).
+ */
 static bool on_brk_heap(const void *p, size_t len)
 {
 	uintptr_t a = (uintptr_t)p, end;

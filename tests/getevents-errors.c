@@ -235,10 +235,12 @@ static void events_buffer_short(void)
 	munmap(area, 2 * page);
 
 	/* The same at the end of the brk heap. */
+	make_pending(&cb);
+	make_pending(&cb2);
 	one = v_brk_tail(sizeof(*one));
-	if (one) {
-		make_pending(&cb);
-		make_pending(&cb2);
+	if (!one) {
+		V_RET(io_getevents(ctx, 2, 2, ev, &two_s), 2);
+	} else {
 		V_RET(io_getevents(ctx, 2, 2, one, NULL), -EFAULT);
 		V_EQ(unreaped(), 2);
 		V_RET(io_getevents(ctx, 1, 1, one, NULL), 1);

@@ -147,19 +147,63 @@ static void call_level(void)
 		munmap(area, 2 * page);
 	}
 	{
-		/* The same at the end of the brk heap; and a pointer array
-		 * that runs past it submits the entries before the end. */
-		struct iocb *tail = v_brk_tail(32);
-		struct iocb **arr = v_brk_tail(sizeof(struct iocb *));
-		if (tail && arr) {
+		/* The same at the end of the brk heap; an iocb that ends
+		 * exactly there is read; and a pointer array that runs past
+		 * it submits the entries before the end. */
+		struct iocb *tail = v_brk_tail(32), *exact, **arr;
+		if (tail)
 			V_RET(io_submit(ctx, 1, &tail), -EFAULT);
-			prep_read(&cb);
+		exact = v_brk_tail(sizeof(*exact));
+		if (exact) {
+			prep_read(exact);
+			V_RET(io_submit(ctx, 1, &exact), 1);
+			drain_one();
+		}
+		prep_read(&cb);
+		arr = v_brk_tail(sizeof(*arr));
+		if (arr) {
 			*arr = &cb;
 			V_RET(io_submit(ctx, 2, arr), 1);
 			drain_one();
 		}
 	}
 	free(fake);
+}
+
+/*
+ * On a signal handler's own stack (as on a coroutine's), the memory between
+ * that stack and the thread's stack is no stack at all: an iocb pointer into
+ * an inaccessible page right above the handler's stack is EFAULT.
+ */
+static struct iocb *alt_probe;
+static volatile long alt_ret;
+
+static void alt_handler(int sig)
+{
+	struct iocb *p = alt_probe;
+
+	(void)sig;
+	alt_ret = io_submit(ctx, 1, &p);
+}
+
+static void signal_stack(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), size = 64 * 1024;
+	char *area = v_guarded(size, PROT_READ | PROT_WRITE);
+	stack_t ss = {.ss_sp = area, .ss_size = size}, old_ss;
+	struct sigaction sa = {.sa_handler = alt_handler,
+			       .sa_flags = SA_ONSTACK},
+			 old_sa;
+
+	alt_probe = (struct iocb *)(area + size);
+	alt_ret = 1;
+	T_EQ(sigaltstack(&ss, &old_ss), 0);
+	T_EQ(sigaction(SIGUSR2, &sa, &old_sa), 0);
+	T_EQ(raise(SIGUSR2), 0);
+	V_EQ(alt_ret, -EFAULT);
+	T_EQ(sigaction(SIGUSR2, &old_sa, NULL), 0);
+	T_EQ(sigaltstack(&old_ss, NULL), 0);
+	munmap(area, size + page);
 }
 
 static void per_iocb_order(void)
@@ -617,6 +661,7 @@ int main(void)
 	buf = t_aligned(4096, 4096);
 
 	call_level();
+	signal_stack();
 	per_iocb_order();
 	readonly_iocb();
 	ioprio();

@@ -199,19 +199,24 @@ static inline void *v_guarded_tail(void *area, size_t area_len, size_t len)
  * The last len bytes of the brk heap, where malloc() keeps a program's small
  * objects and the library copies without a check, taken for the test by
  * moving the break to a page boundary: the page after them is unmapped.
- * NULL where it is mapped.
+ * NULL where it is mapped, or the break cannot move.  A malloc() that grows
+ * the heap maps that page: take the bytes right before the call that needs
+ * them.
  */
 static inline void *v_brk_tail(size_t len)
 {
-	static uintptr_t mine;
+	static uintptr_t lo, mine;
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	uintptr_t cur = (uintptr_t)sbrk(0);
 	unsigned char vec;
 
-	if (cur != mine) {
+	if (cur != mine || mine - lo < len) {
+		lo = cur;
 		mine = (cur + len + page - 1) & ~(page - 1);
-		if (sbrk((intptr_t)(mine - cur)) == (void *)-1)
-			T_FAIL("sbrk: %s", strerror(errno));
+		if (sbrk((intptr_t)(mine - cur)) == (void *)-1) {
+			mine = 0;
+			return NULL;
+		}
 	}
 	if (mincore((void *)mine, page, &vec) == 0 || errno != ENOMEM)
 		return NULL;
