@@ -88,7 +88,8 @@ struct uctx {
 	 * for a tick.  That spares a thread hop per completion batch.
 	 */
 	_Atomic bool reaper;
-	_Atomic bool resfd_seen; /* a RESFD request was submitted: never reaper */
+	/* A RESFD request was submitted: never reaper mode again. */
+	_Atomic bool resfd_seen;
 	_Atomic int cancel_res;
 	pthread_mutex_t cancel_lock; /* one io_cancel at a time */
 	int evfd; /* registered: wakes the completion thread */
@@ -468,7 +469,8 @@ static void uring_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 
 		/* Its eventfd must be signalled promptly: no reaper mode. */
 		if (reqs[i]->resfd >= 0 &&
-		    !atomic_load_explicit(&u->resfd_seen, memory_order_relaxed)) {
+		    !atomic_load_explicit(&u->resfd_seen,
+					  memory_order_relaxed)) {
 			atomic_store(&u->resfd_seen, true);
 			atomic_store(&u->reaper, false);
 			/* Off while we are inside; leave() turns it on. */
@@ -656,8 +658,8 @@ static void *completion_main(void *arg)
 
 	for (;;) {
 		struct pollfd p = {.fd = u->evfd, .events = POLLIN};
-		bool reaper = atomic_load_explicit(&u->reaper,
-						   memory_order_relaxed);
+		bool reaper =
+		    atomic_load_explicit(&u->reaper, memory_order_relaxed);
 		bool busy = ring_in_flight(&u->e.ring);
 		/*
 		 * Reaper mode: a 10 ms tick, draining only when no call came
@@ -675,8 +677,8 @@ static void *completion_main(void *arg)
 		}
 		if (atomic_load(&u->stop))
 			break;
-		unsigned calls = atomic_load_explicit(&u->calls,
-						      memory_order_relaxed);
+		unsigned calls =
+		    atomic_load_explicit(&u->calls, memory_order_relaxed);
 		if (pr == 0 && reaper && calls != seen) {
 			seen = calls;
 			resubmit(u);
@@ -1000,7 +1002,8 @@ static int uring_getevents(struct uaio_ctx *c, long min_nr, long nr,
 	long got = 0;
 	int ret;
 
-	if (min_nr > 0 && !atomic_load_explicit(&u->reaper, memory_order_relaxed) &&
+	if (min_nr > 0 &&
+	    !atomic_load_explicit(&u->reaper, memory_order_relaxed) &&
 	    !atomic_load_explicit(&u->resfd_seen, memory_order_relaxed))
 		atomic_store_explicit(&u->reaper, true, memory_order_relaxed);
 	enter(u);
