@@ -12,6 +12,7 @@
  * falls on all of them alike.  It reports; it does not judge: missed targets
  * still exit 0.
  */
+#include "args.h"
 #include "bench.h"
 
 #include <errno.h>
@@ -100,89 +101,6 @@ static void usage(FILE *f)
 	    "scratch files\n"
 	    "could not be made, 2 on a usage error.\n",
 	    BENCH_COST_DEPTH, BENCH_DIRECT_DEPTH, UAIO_BENCH_LIBDIR);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "uaio-bench-core: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'uaio-bench-core --help'.\n");
-	exit(2);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "uaio-bench-core: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static uint64_t parse_u64(const char *opt, const char *s)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-')
-		usage_error("%s: not a number: '%s'", opt, s);
-	return v;
-}
-
-static uint64_t parse_size(const char *opt, const char *s)
-{
-	unsigned long long v, mul = 1;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
-		usage_error("%s: not a size: '%s'", opt, s);
-	switch (*end) {
-	case 'k':
-	case 'K':
-		mul = 1ull << 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		mul = 1ull << 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		mul = 1ull << 30;
-		end++;
-		break;
-	}
-	if (*end == 'i' || *end == 'B')
-		end += *end == 'i' ? (end[1] == 'B' ? 2 : 1) : 1;
-	if (*end || v > UINT64_MAX / mul)
-		usage_error("%s: not a size: '%s'", opt, s);
-	return v * mul;
-}
-
-static double parse_seconds(const char *opt, const char *s)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0) || v > 86400)
-		usage_error("%s: not a duration in seconds: '%s'", opt, s);
-	return v;
 }
 
 static int method_index(const char *name)
@@ -589,6 +507,7 @@ int main(int argc, char **argv)
 	char libpath[4096];
 	unsigned i, t;
 
+	tool_name = "uaio-bench-core";
 	for (i = 0; i < bench_nmethods; i++)
 		o.selected[i] = true;
 	o.run_test[BENCH_COST] = o.run_test[BENCH_DIRECT] = true;
@@ -605,13 +524,14 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_OPS:
-			o.ops = parse_u64("--ops", optarg);
+			o.ops = parse_uint("--ops", optarg, 0, UINT64_MAX);
 			set_ops = true;
 			if (!o.ops)
 				usage_error("--ops must be at least 1");
 			break;
 		case OPT_RUNS: {
-			uint64_t v = parse_u64("--runs", optarg);
+			uint64_t v =
+			    parse_uint("--runs", optarg, 0, UINT64_MAX);
 
 			if (!v || v > 1000)
 				usage_error("--runs must be 1 to 1000");
@@ -668,13 +588,17 @@ int main(int argc, char **argv)
 			child_test = optarg;
 			break;
 		case OPT_FD:
-			child_fd = (int)(parse_u64("--fd", optarg) & INT_MAX);
+			child_fd =
+			    (int)(parse_uint("--fd", optarg, 0, UINT64_MAX) &
+				  INT_MAX);
 			break;
 		case OPT_SIZE:
-			child_size = parse_u64("--size", optarg);
+			child_size =
+			    parse_uint("--size", optarg, 0, UINT64_MAX);
 			break;
 		case OPT_SEED:
-			child_seed = parse_u64("--seed", optarg);
+			child_seed =
+			    parse_uint("--seed", optarg, 0, UINT64_MAX);
 			break;
 		case ':':
 			usage_error("%s needs an argument", argv[optind - 1]);

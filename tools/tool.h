@@ -13,28 +13,12 @@
 #include <stdio.h>
 #include <time.h>
 
-#define EXIT_USAGE 2
-
-/* The subcommand being run, for messages: "info", "run", "bench". */
-extern const char *tool_sub;
-
-/* "uaio SUB: message" on stderr. */
-void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* A usage error: the message, a pointer to --help, exit 2. */
-void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...);
-/* A failure: the message, exit 1. */
-void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...);
+#include "args.h"
 
 /* "EPERM" for EPERM; never NULL. */
 const char *errno_name(int err);
 /* The errno named ("EPERM") or numbered ("1"); -1 if neither. */
 int errno_parse(const char *s);
-
-/* Option parsers: exit 2 with a message naming opt on bad input. */
-uint64_t parse_size(const char *opt, const char *s);
-uint64_t parse_uint(const char *opt, const char *s, uint64_t min, uint64_t max);
-double parse_seconds(const char *opt, const char *s);
 
 /* Human-readable figures: "812ns", "46.5us", "2.31ms"; "21.4k", "1.06M";
  * "1.0 GiB". */
