@@ -130,11 +130,18 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 	size_t got;
 	long k;
 
+	for (k = 0; k < np && !uaio__unreadable(ptrs[k], sizeof(*cbs)); k++)
+		;
+	np = k;
+	/* Mapped by construction: iocb by iocb, reading nothing between
+	 * them (the gaps may be other objects, or a sanitizer's redzones). */
+	for (k = 0; k < np && uaio__surely_mapped(ptrs[k], sizeof(*cbs)); k++)
+		memcpy(&cbs[k], ptrs[k], sizeof(*cbs));
+	if (k == np)
+		return np;
+	/* Insertion sort by address: a batch is small and mostly sorted
+	 * already. */
 	for (k = 0; k < np; k++) {
-		if (uaio__unreadable(ptrs[k], sizeof(struct iocb)))
-			break;
-		/* Insertion sort by address: a batch is small and mostly
-		 * sorted already. */
 		long j = k;
 		while (j > 0 &&
 		       (uintptr_t)ptrs[ord[j - 1]] > (uintptr_t)ptrs[k]) {
@@ -143,13 +150,6 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 		}
 		ord[j] = (unsigned char)k;
 	}
-	np = k;
-	/* Mapped by construction: iocb by iocb, reading nothing between
-	 * them (the gaps may be other objects, or a sanitizer's redzones). */
-	for (k = 0; k < np && uaio__surely_mapped(ptrs[k], sizeof(*cbs)); k++)
-		memcpy(&cbs[k], ptrs[k], sizeof(*cbs));
-	if (k == np)
-		return np;
 	for (k = 0; k < np; k++) {
 		unsigned i = ord[k];
 		uintptr_t p = (uintptr_t)ptrs[i];
