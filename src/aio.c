@@ -85,15 +85,20 @@ UAIO_API int io_destroy(io_context_t ctx)
 		uaio__ctx_put(c);
 		ERRNO_RETURN(-EINVAL);
 	}
+	uaio__ctx_destroy(c, 0);
+	ERRNO_RETURN(0);
+}
+
+void uaio__ctx_destroy(struct uaio_ctx *c, unsigned extra_refs)
+{
 	/* Before kill: the kernel engine's ring is gone after it. */
 	if (unlikely(c->stats))
 		uaio__stats_report(c);
 	c->engine->kill(c);
-	uaio__ctx_wait_idle(c);
+	uaio__ctx_wait_idle(c, extra_refs);
 	c->engine->destroy(c);
 	uaio__stats_detach(c);
 	uaio__ctx_free(c);
-	ERRNO_RETURN(0);
 }
 
 /*
@@ -169,7 +174,7 @@ static int getevents_common(io_context_t ctx, long min_nr, long nr,
 	struct uaio_ctx *c = uaio__ctx_get((unsigned long)ctx);
 	int ret;
 
-	if (likely(c) && c->engine == &uaio__engine_kernel) {
+	if (likely(c) && (c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE)) {
 		ret = getevents_kernel(c, min_nr, nr, events, timeout, mask);
 		goto out;
 	}
@@ -193,7 +198,8 @@ static int getevents_common(io_context_t ctx, long min_nr, long nr,
 out:
 	if (unlikely(!c))
 		return ret;
-	if (unlikely(c->stats) && ret > 0 && c->engine == &uaio__engine_kernel)
+	if (unlikely(c->stats) && ret > 0 &&
+	    (c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE))
 		uaio__stats_reaped(c, events, ret);
 	uaio__ctx_put(c);
 	return ret;
@@ -253,7 +259,7 @@ int io_cancel_0_4(io_context_t ctx, struct iocb *iocb, struct io_event *result)
 	int ret;
 
 	/* The kernel engine checks it all itself, in this same order. */
-	if (!c || c->engine != &uaio__engine_kernel) {
+	if (!c || !(c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE)) {
 		ret = -EFAULT;
 		/* No member access: iocb may be NULL. */
 		const void *ukey = (const void *)((uintptr_t)iocb +

@@ -29,6 +29,9 @@ static unsigned tab_live, tab_tombs;
 static pthread_mutex_t tab_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct uaio_ctx *free_ctxs;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+/* The last context this thread took a reference on, until it puts one. */
+static __thread struct uaio_ctx *held
+    __attribute__((tls_model("initial-exec")));
 
 static inline unsigned slot_of(unsigned long handle)
 {
@@ -211,16 +214,26 @@ static void tab_remove(struct uaio_ctx *c)
 	pthread_mutex_unlock(&tab_lock);
 }
 
-void uaio__ctx_foreach(void (*fn)(struct uaio_ctx *c))
+void uaio__ctx_foreach(void (*fn)(unsigned long handle))
 {
-	pthread_mutex_lock(&tab_lock);
-	for (unsigned i = 0; tab && i < TAB_SIZE; i++) {
-		struct uaio_ctx *c =
-		    atomic_load_explicit(&tab[i], memory_order_relaxed);
-		if (c && c != TOMBSTONE)
-			fn(c);
+	for (unsigned i = 0; i < TAB_SIZE; i++) {
+		unsigned long h = 0;
+
+		/* fn runs unlocked: it may destroy the context. */
+		pthread_mutex_lock(&tab_lock);
+		if (tab) {
+			struct uaio_ctx *c =
+			    atomic_load_explicit(&tab[i], memory_order_relaxed);
+			if (c && c != TOMBSTONE)
+				h = atomic_load_explicit(&c->handle,
+							 memory_order_relaxed);
+		}
+		pthread_mutex_unlock(&tab_lock);
+		if (!tab)
+			return;
+		if (h)
+			fn(h);
 	}
-	pthread_mutex_unlock(&tab_lock);
 }
 
 static struct uaio_ctx *tab_find(unsigned long handle)
@@ -262,6 +275,7 @@ static bool ctx_tryget(struct uaio_ctx *c)
  */
 struct uaio_ctx *uaio__ctx_get(unsigned long handle)
 {
+	uaio__note_caller();
 	for (;;) {
 		unsigned seq =
 		    atomic_load_explicit(&tab_seq, memory_order_acquire);
@@ -283,6 +297,7 @@ struct uaio_ctx *uaio__ctx_get(unsigned long handle)
 			uaio__ctx_put(c);
 			continue;
 		}
+		held = c;
 		return c;
 	}
 }
@@ -291,8 +306,9 @@ void uaio__ctx_put(struct uaio_ctx *c)
 {
 	unsigned v =
 	    atomic_fetch_sub_explicit(&c->users, 1, memory_order_release) - 1;
-	if (v == CTX_DEAD + 1)
-		/* Only the destroyer is left: it waits for exactly this. */
+	held = NULL;
+	if ((v & CTX_DEAD) && v <= CTX_DEAD + 2)
+		/* The destroyer may wait for exactly this. */
 		syscall(SYS_futex, &c->users, FUTEX_WAKE_PRIVATE, 1, NULL, NULL,
 			0);
 }
@@ -311,13 +327,18 @@ bool uaio__ctx_kill(struct uaio_ctx *c)
 	return true;
 }
 
-void uaio__ctx_wait_idle(struct uaio_ctx *c)
+struct uaio_ctx *uaio__ctx_held(void)
+{
+	return held;
+}
+
+void uaio__ctx_wait_idle(struct uaio_ctx *c, unsigned extra_refs)
 {
 	unsigned v;
 
 	/* The destroyer holds one reference of its own. */
 	while ((v = atomic_load_explicit(&c->users, memory_order_acquire)) !=
-	       CTX_DEAD + 1)
+	       CTX_DEAD + 1 + extra_refs)
 		syscall(SYS_futex, &c->users, FUTEX_WAIT_PRIVATE, v, NULL, NULL,
 			0);
 }

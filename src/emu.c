@@ -11,6 +11,8 @@
  * eventfd only when someone is waiting.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/uio.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +74,8 @@ static struct emu_req *req_get(struct emu_ctx *e)
 	req->cancelled = false;
 	req->resfd = -1;
 	req->fd_owned = false;
+	req->kind = KIND_UNKNOWN;
+	req->done = 0;
 	req->iov = req->iov_fast;
 	req->gen++;
 	return req;
@@ -232,6 +236,8 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 			ring_unreserve(&e->ring);
 			break;
 		}
+		if (memo.kind)
+			req->kind = memo.kind;
 		req->t_submit = 0;
 		if (unlikely(e->ctx->stats)) {
 			req->t_submit = uaio__now_ns();
@@ -241,6 +247,7 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 		}
 		if (try_now) {
 			ret = try_now(e, req);
+			memo.kind = req->kind;
 			if (ret < 0) {
 				emu_discard(e, req);
 				break;
@@ -307,6 +314,21 @@ void emu_complete(struct emu_ctx *e, struct emu_req *req, long res)
 	emu_wake(e);
 }
 
+int emu_write_inline(struct emu_ctx *e, struct emu_req *req)
+{
+	ssize_t r;
+
+	if ((req->opcode != CMD_PWRITE && req->opcode != CMD_PWRITEV) ||
+	    (req->fd_flags & (O_DIRECT | O_DSYNC)) ||
+	    (req->rw_flags & (RWF_DSYNC | RWF_SYNC | RWF_NOWAIT)) ||
+	    emu_kind(req) != KIND_FILE)
+		return 0;
+	r = pwritev2(req->fd, req->iov, req->iovcnt, req->offset,
+		     req->rw_flags);
+	emu_complete(e, req, r < 0 ? -errno : r);
+	return 1;
+}
+
 bool emu_stream_offset(struct emu_req *req)
 {
 	struct stat st;
@@ -319,6 +341,53 @@ bool emu_stream_offset(struct emu_req *req)
 		return false;
 	req->offset = -1;
 	return true;
+}
+
+enum emu_kind emu_kind(struct emu_req *req)
+{
+	struct stat st;
+
+	if (req->kind != KIND_UNKNOWN)
+		return (enum emu_kind)req->kind;
+#if UINTPTR_MAX > 0xffffffffu
+	/* Opened by path (O_LARGEFILE on 64 bits) with O_DIRECT. */
+	if ((req->fd_flags & (O_DIRECT | O_LARGEFILE)) ==
+	    (O_DIRECT | O_LARGEFILE))
+		return req->kind = KIND_FILE;
+#endif
+	if (fstat(req->fd, &st))
+		return KIND_UNKNOWN;
+	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+		req->kind = KIND_FILE;
+	else
+		req->kind = KIND_STREAM;
+	return (enum emu_kind)req->kind;
+}
+
+size_t emu_iov_len(const struct emu_req *req)
+{
+	size_t t = 0;
+
+	for (int i = 0; i < req->iovcnt; i++)
+		t += req->iov[i].iov_len;
+	return t;
+}
+
+void emu_iov_advance(struct emu_req *req, size_t n)
+{
+	int i = 0;
+
+	while (i < req->iovcnt && n >= req->iov[i].iov_len)
+		n -= req->iov[i++].iov_len;
+	memmove(req->iov, req->iov + i, (req->iovcnt - i) * sizeof(*req->iov));
+	req->iovcnt -= i;
+	if (req->iovcnt) {
+		req->iov[0].iov_base = (char *)req->iov[0].iov_base + n;
+		req->iov[0].iov_len -= n;
+	}
+	if (req->offset != -1)
+		req->offset += (long long)n;
+	req->done += (long)n;
 }
 
 void emu_discard(struct emu_ctx *e, struct emu_req *req)

@@ -20,6 +20,14 @@ enum emu_state {
 	REQ_POLLING, /* a POLL waiting for readiness: cancellable */
 };
 
+/* What a request's descriptor is, for what may wait on it forever. */
+enum emu_kind {
+	KIND_UNKNOWN,
+	KIND_FILE,   /* regular file or block device: I/O always ends */
+	KIND_STREAM, /* anything else: waits for readiness, RWF_NOWAIT works */
+	KIND_STREAM_BLOCKING, /* a stream without RWF_NOWAIT (a tty) */
+};
+
 /* A request: the iocb as the kernel would have read it at submit. */
 struct emu_req {
 	struct iocb *_Atomic obj; /* atomic: io_cancel scans without locks */
@@ -28,8 +36,9 @@ struct emu_req {
 	short poll_events;
 	int fd; /* the caller's, or our duplicate if fd_owned */
 	bool fd_owned;
-	int fd_flags; /* F_GETFL at submit */
-	int resfd;    /* our duplicate of the eventfd, or -1 */
+	unsigned char kind; /* enum emu_kind, KIND_UNKNOWN until needed */
+	int fd_flags;	    /* F_GETFL at submit */
+	int resfd;	    /* our duplicate of the eventfd, or -1 */
 	int rw_flags;
 	int ioprio; /* -1 unless IOCB_FLAG_IOPRIO */
 	long long offset;
@@ -38,10 +47,10 @@ struct emu_req {
 	_Atomic enum emu_state state; /* changed under the engine's lock */
 	bool cancelled;		      /* io_cancel or io_destroy asked */
 	unsigned gen;		      /* bumped at each reuse */
+	long done;		      /* bytes moved before it went async */
+	long res;		      /* a result decided off the I/O path */
 	uint64_t t_submit;	      /* for statistics, 0 when off */
-	pthread_t worker;	      /* the thread running it */
 	struct emu_req *next;	      /* free list, queue, poll list */
-	void *engine_priv;
 	struct iovec iov_fast[EMU_FAST_IOV];
 };
 
@@ -74,6 +83,16 @@ typedef void (*emu_start_fn)(struct emu_ctx *e, struct emu_req **reqs, int n);
 typedef int (*emu_try_fn)(struct emu_ctx *e, struct emu_req *req);
 int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 	       emu_try_fn try_now, emu_start_fn start);
+
+/*
+ * A buffered write to a file, done inside io_submit as kernel AIO does:
+ * the page cache takes it at once, and it is safe from then on, even if
+ * the process ends by _exit() or execve().  1 when req was done here (and
+ * completed), 0 when it is not such a write.  Writes that wait for the
+ * disk (O_SYNC, O_DSYNC, RWF_SYNC, RWF_DSYNC) and RWF_NOWAIT are left to
+ * the engine.
+ */
+int emu_write_inline(struct emu_ctx *e, struct emu_req *req);
 
 /* Publish the event for req, signal its eventfd, free req and its slot. */
 void emu_complete(struct emu_ctx *e, struct emu_req *req, long res);
@@ -115,6 +134,16 @@ struct emu_req *emu_find(struct emu_ctx *e, struct iocb *iocb);
  */
 bool emu_stream_offset(struct emu_req *req);
 
+/*
+ * req's descriptor kind (fstat, once per request); KIND_UNKNOWN when
+ * req->fd is no longer open.  O_DIRECT opened by path proves a file: FIFOs,
+ * ttys and other devices refuse O_DIRECT at open.
+ */
+enum emu_kind emu_kind(struct emu_req *req);
+/* A read or write: the bytes of req's iovec, and skipping the first n. */
+size_t emu_iov_len(const struct emu_req *req);
+void emu_iov_advance(struct emu_req *req, size_t n);
+
 /* Mark dead and wake every waiter: they return -EINVAL. */
 void emu_kill(struct emu_ctx *e);
 
@@ -127,6 +156,7 @@ int uaio__check_iocb(const struct iocb *cb);
 struct fd_memo {
 	int fd; /* -1: none yet */
 	int flags;
+	unsigned char kind; /* enum emu_kind, once a request needed it */
 };
 int uaio__prep_iocb(struct iocb *user, const struct iocb *cb,
 		    struct emu_req *req, struct fd_memo *memo);

@@ -80,6 +80,7 @@ static void kernel_destroy(struct uaio_ctx *c)
 
 const struct uaio_engine uaio__engine_kernel = {
     .name = "kernel",
+    .flags = UAIO_ENGINE_KERNEL_HANDLE,
     .probe = kernel_probe,
     .setup = kernel_setup,
     .submit = kernel_submit,

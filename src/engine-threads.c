@@ -1,19 +1,28 @@
 /*
  * engine-threads.c - every opcode performed off the caller's thread.
  *
- * Each context has its own pool of workers, started lazily and grown while
- * requests wait and fewer than UAIO_THREADS workers exist, and a poller
- * thread for IOCB_CMD_POLL.  io_submit never blocks on I/O: a buffered read
- * is first tried with RWF_NOWAIT, which completes at once from the page
- * cache or fails with EAGAIN; everything else goes to the workers.
+ * io_submit never blocks.  A buffered read is first tried inside it with
+ * RWF_NOWAIT, which completes at once from the page cache (or with what a
+ * stream holds) or fails with EAGAIN.  What must wait then goes where it
+ * can wait without being stuck for ever:
  *
- * Requests that go to a thread hold a duplicate of their descriptor, as the
- * kernel holds a file reference: closing the fd after io_submit is safe.
+ *  - I/O on files and block devices, and fsync, to a pool of workers
+ *    (started lazily, grown while requests wait and fewer than
+ *    UAIO_THREADS exist).  This I/O always ends: io_destroy and the end of
+ *    the process wait for it, as the kernel does.
  *
- * io_destroy discards queued requests, then interrupts workers blocked in a
- * read of a pipe or socket with a private real-time signal (the highest one
- * whose disposition is SIG_DFL when the first pool starts) and joins them.
- * Disk I/O is not interruptible; io_destroy waits for it, as the kernel does.
+ *  - IOCB_CMD_POLL, and reads and writes of streams (pipes, sockets, ttys,
+ *    character devices) that are not ready, to a poller thread.  When the
+ *    stream is ready, the poller reads (with RWF_NOWAIT: a reader that
+ *    came first finds it empty again) or writes what fits, until a read
+ *    got something or a write got everything out, as a blocking read or
+ *    write would.  Nothing blocks, so io_destroy just drops them: no
+ *    signal is needed to interrupt anyone.  A stream without RWF_NOWAIT
+ *    (a tty) is read or written by a worker once the poller saw it ready.
+ *
+ * Requests that leave io_submit hold a duplicate of their descriptor, as
+ * the kernel holds a file reference: closing the fd after io_submit is
+ * safe.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +43,6 @@
 
 struct worker {
 	pthread_t tid;
-	struct emu_req *cur; /* under lock */
 	struct tctx *t;
 	int ioprio; /* the thread's current I/O priority */
 };
@@ -43,53 +51,29 @@ struct tctx {
 	struct emu_ctx e;
 	pthread_mutex_t lock;
 	pthread_cond_t work; /* requests queued, or stop */
-	pthread_cond_t idle; /* a worker finished a request */
 	struct emu_req *qhead, *qtail;
 	unsigned queued;
 	unsigned nthreads, nidle, nstarting, max;
 	struct worker *workers; /* max of them, allocated with the first */
 	bool stop;
-	/* The poller. */
+	/* The poller: POLL requests and streams waiting to be ready. */
 	struct emu_req *polls;
 	bool poller_started;
 	pthread_t poller;
-	int pollwake;
+	int pollwake; /* eventfd, made with the poller */
 	struct pollfd *pfds;
 	struct emu_req **preqs;
 	unsigned *pgens;
 };
 
-static int intr_sig;
-static pthread_once_t intr_once = PTHREAD_ONCE_INIT;
-
-static void intr_handler(int sig)
+static inline struct tctx *tctx_of(struct emu_ctx *e)
 {
-	(void)sig; /* only there to make a blocking syscall return EINTR */
-}
-
-static void intr_init(void)
-{
-	for (int s = SIGRTMAX; s >= SIGRTMIN; s--) {
-		struct sigaction old, sa;
-
-		if (sigaction(s, NULL, &old) || old.sa_handler != SIG_DFL ||
-		    (old.sa_flags & SA_SIGINFO))
-			continue;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = intr_handler;
-		sigemptyset(&sa.sa_mask);
-		if (sigaction(s, &sa, NULL) == 0) {
-			intr_sig = s;
-			return;
-		}
-	}
-	uaio__debug("threads: no free real-time signal: io_destroy cannot "
-		    "interrupt a request blocked on a pipe or socket");
+	return (struct tctx *)((char *)e - offsetof(struct tctx, e));
 }
 
 static unsigned default_threads(void)
 {
-	const char *s = getenv("UAIO_THREADS");
+	const char *s = uaio__getenv("UAIO_THREADS");
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (s && *s) {
@@ -107,16 +91,20 @@ static unsigned default_threads(void)
 	return (unsigned)(n < 32 ? 32 : n > 256 ? 256 : n);
 }
 
+static bool is_write(const struct emu_req *req)
+{
+	return req->opcode == CMD_PWRITE || req->opcode == CMD_PWRITEV;
+}
+
 static ssize_t do_rw(struct emu_req *req, int flags)
 {
-	bool write = req->opcode == CMD_PWRITE || req->opcode == CMD_PWRITEV;
 	ssize_t r;
 
 	for (;;) {
-		r = write ? pwritev2(req->fd, req->iov, req->iovcnt,
-				     req->offset, flags)
-			  : preadv2(req->fd, req->iov, req->iovcnt, req->offset,
-				    flags);
+		r = is_write(req) ? pwritev2(req->fd, req->iov, req->iovcnt,
+					     req->offset, flags)
+				  : preadv2(req->fd, req->iov, req->iovcnt,
+					    req->offset, flags);
 		if (r >= 0)
 			return r;
 		if (errno == ESPIPE && emu_stream_offset(req))
@@ -125,19 +113,12 @@ static ssize_t do_rw(struct emu_req *req, int flags)
 	}
 }
 
-/* Skip the first done bytes of req's iovec (after a short NOWAIT read). */
-static void iov_advance(struct emu_req *req, size_t done)
+/* What a request that moved req->done bytes before r reports. */
+static long total(const struct emu_req *req, long r)
 {
-	int i = 0;
-
-	while (i < req->iovcnt && done >= req->iov[i].iov_len)
-		done -= req->iov[i++].iov_len;
-	memmove(req->iov, req->iov + i, (req->iovcnt - i) * sizeof(*req->iov));
-	req->iovcnt -= i;
-	if (req->iovcnt) {
-		req->iov[0].iov_base = (char *)req->iov[0].iov_base + done;
-		req->iov[0].iov_len -= done;
-	}
+	if (r >= 0)
+		return req->done + r;
+	return req->done ? req->done : r; /* what was transferred counts */
 }
 
 static void set_ioprio(struct worker *w, int prio)
@@ -149,34 +130,28 @@ static void set_ioprio(struct worker *w, int prio)
 		w->ioprio = prio;
 }
 
+/* On a worker: blocking I/O, which on a file always ends.  Workers block
+ * every signal, so EINTR is an answer of the file system, not ours. */
 static long perform(struct worker *w, struct emu_req *req)
 {
-	long r, done = (long)(uintptr_t)req->engine_priv;
-
 	set_ioprio(w, req->ioprio);
-	for (;;) {
-		switch (req->opcode) {
-		case CMD_FSYNC:
-			r = fsync(req->fd) ? -errno : 0;
-			break;
-		case CMD_FDSYNC:
-			r = fdatasync(req->fd) ? -errno : 0;
-			break;
-		default:
-			r = do_rw(req, req->rw_flags);
-			break;
-		}
-		if (r != -EINTR)
-			break;
-		if (__atomic_load_n(&w->t->stop, __ATOMIC_ACQUIRE) ||
-		    __atomic_load_n(&req->cancelled, __ATOMIC_ACQUIRE))
-			break;
+	switch (req->opcode) {
+	case CMD_FSYNC:
+		return fsync(req->fd) ? -errno : 0;
+	case CMD_FDSYNC:
+		return fdatasync(req->fd) ? -errno : 0;
+	default:
+		return total(req, do_rw(req, req->rw_flags));
 	}
-	if (r >= 0)
-		r += done;
-	else if (done)
-		r = done; /* the kernel reports what was transferred */
-	return r;
+}
+
+static void finish(struct tctx *t, struct emu_req *req, long res)
+{
+	/* After io_destroy the kernel discards events too. */
+	if (atomic_load_explicit(&t->e.dead, memory_order_acquire))
+		emu_discard(&t->e, req);
+	else
+		emu_complete(&t->e, req, res);
 }
 
 static void *worker_main(void *arg)
@@ -190,6 +165,7 @@ static void *worker_main(void *arg)
 		struct emu_req *req = t->qhead;
 
 		if (!req) {
+			/* io_destroy: the queue is run to its end first. */
 			if (t->stop)
 				break;
 			t->nidle++;
@@ -202,103 +178,141 @@ static void *worker_main(void *arg)
 			t->qtail = NULL;
 		t->queued--;
 		req->state = REQ_RUNNING;
-		req->worker = w->tid;
-		w->cur = req;
 		pthread_mutex_unlock(&t->lock);
-
-		long res = perform(w, req);
-
+		finish(t, req, perform(w, req));
 		pthread_mutex_lock(&t->lock);
-		w->cur = NULL;
-		pthread_mutex_unlock(&t->lock);
-		if (__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE))
-			emu_discard(&t->e, req);
-		else
-			emu_complete(&t->e, req, res);
-		pthread_mutex_lock(&t->lock);
-		if (t->stop)
-			pthread_cond_broadcast(&t->idle);
 	}
 	pthread_mutex_unlock(&t->lock);
 	return NULL;
 }
 
-/* Start a thread with every signal blocked but ours, so that the program's
- * signals go to its own threads. */
-static int spawn(struct tctx *t, pthread_t *tid, void *(*fn)(void *), void *arg)
+/* Under t->lock: start workers while requests wait for one.  With none
+ * at all the request could never run: -EAGAIN, as for the kernel's
+ * allocation failures in io_submit. */
+static int grow_pool(struct tctx *t, unsigned waiting)
 {
-	sigset_t all, old;
-	pthread_attr_t attr;
-	int ret;
-
-	sigfillset(&all);
-	if (intr_sig)
-		sigdelset(&all, intr_sig);
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(tid, &attr, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	(void)t;
-	return -ret;
-}
-
-/* Under t->lock: make sure someone will run the queue. */
-static void grow_pool(struct tctx *t)
-{
-	pthread_once(&intr_once, intr_init);
 	if (!t->workers) {
 		t->workers = calloc(t->max, sizeof(*t->workers));
 		if (!t->workers)
-			return;
+			return -EAGAIN;
 	}
-	while (t->queued > t->nidle + t->nstarting && t->nthreads < t->max) {
+	while ((waiting > t->nidle + t->nstarting || !t->nthreads) &&
+	       t->nthreads < t->max) {
 		struct worker *w = &t->workers[t->nthreads];
 
 		w->t = t;
-		w->cur = NULL;
 		w->ioprio = 0;
-		if (spawn(t, &w->tid, worker_main, w))
+		if (uaio__spawn(&w->tid, worker_main, w))
 			break;
 		t->nthreads++;
 		t->nstarting++;
 	}
+	return t->nthreads ? 0 : -EAGAIN;
+}
+
+/* Under t->lock: append a list of requests to the queue. */
+static void enqueue(struct tctx *t, struct emu_req *head, struct emu_req *tail,
+		    unsigned n)
+{
+	for (struct emu_req *r = head; r; r = r->next)
+		r->state = REQ_QUEUED; /* under the lock: io_cancel looks */
+	if (t->qtail)
+		t->qtail->next = head;
+	else
+		t->qhead = head;
+	t->qtail = tail;
+	t->queued += n;
+	(void)grow_pool(t, t->queued); /* the first worker already runs */
 }
 
 static void *poller_main(void *arg);
 
-static void poll_add(struct tctx *t, struct emu_req *req)
+/* Under t->lock: the poller, started with the first request for it. */
+static int start_poller(struct tctx *t)
+{
+	unsigned n = t->e.ring.nr + 1;
+
+	if (t->poller_started)
+		return 0;
+	if (t->pollwake < 0)
+		t->pollwake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!t->pfds)
+		t->pfds = calloc(n, sizeof(*t->pfds));
+	if (!t->preqs)
+		t->preqs = calloc(n, sizeof(*t->preqs));
+	if (!t->pgens)
+		t->pgens = calloc(n, sizeof(*t->pgens));
+	if (t->pollwake < 0 || !t->pfds || !t->preqs || !t->pgens ||
+	    uaio__spawn(&t->poller, poller_main, t))
+		return -EAGAIN;
+	t->poller_started = true;
+	return 0;
+}
+
+static void poll_kick(struct tctx *t)
 {
 	uint64_t one = 1;
+	ssize_t r = write(t->pollwake, &one, sizeof(one));
+	(void)r; /* only EAGAIN at a count of 2^64-2: still readable */
+}
+
+static short wanted_events(const struct emu_req *req)
+{
+	if (req->opcode == CMD_POLL)
+		return emu_poll_ask(req->poll_events);
+	return is_write(req) ? POLLOUT : POLLIN;
+}
+
+/*
+ * On the poller, for a request whose descriptor was reported ready: true
+ * when it is done, with its result in req->res.  A POLL is done when one
+ * of its events came; a read when it got anything (or an error, or EOF);
+ * a write when all of it went out.  EAGAIN is a reader that came first.
+ */
+static bool ready_step(struct emu_req *req, short rev)
+{
 	ssize_t r;
 
-	pthread_mutex_lock(&t->lock);
-	if (t->stop) {
-		pthread_mutex_unlock(&t->lock);
-		emu_discard(&t->e, req);
-		return;
+	if (req->opcode == CMD_POLL) {
+		if (!(rev & (req->poll_events | POLL_WAKEUP_BITS)))
+			return false;
+		req->res = (unsigned short)rev;
+		return true;
 	}
-	if (!t->poller_started) {
-		pthread_once(&intr_once, intr_init);
-		unsigned n = t->e.ring.nr + 1;
-		t->pfds = calloc(n, sizeof(*t->pfds));
-		t->preqs = calloc(n, sizeof(*t->preqs));
-		t->pgens = calloc(n, sizeof(*t->pgens));
-		if (!t->pfds || !t->preqs || !t->pgens ||
-		    spawn(t, &t->poller, poller_main, t)) {
-			pthread_mutex_unlock(&t->lock);
-			emu_complete(&t->e, req, -EAGAIN);
-			return;
-		}
-		t->poller_started = true;
+	r = do_rw(req, req->rw_flags | RWF_NOWAIT);
+	if (r == -EAGAIN)
+		return false;
+	if (r > 0 && is_write(req) && (size_t)r < emu_iov_len(req)) {
+		emu_iov_advance(req, (size_t)r);
+		return false;
 	}
-	req->state = REQ_POLLING;
-	req->next = t->polls;
-	t->polls = req;
-	pthread_mutex_unlock(&t->lock);
-	r = write(t->pollwake, &one, sizeof(one));
-	(void)r;
+	req->res = total(req, r);
+	return true;
+}
+
+/* Rebuild the poll set from t->polls; under t->lock.  Entry 0 is ours. */
+static unsigned poll_set(struct tctx *t)
+{
+	unsigned n = 1;
+
+	t->pfds[0] = (struct pollfd){.fd = t->pollwake, .events = POLLIN};
+	for (struct emu_req *r = t->polls; r; r = r->next) {
+		t->pfds[n] =
+		    (struct pollfd){.fd = r->fd, .events = wanted_events(r)};
+		t->preqs[n] = r;
+		t->pgens[n] = r->gen;
+		n++;
+	}
+	return n;
+}
+
+static void unlink_poll(struct tctx *t, struct emu_req *req)
+{
+	struct emu_req **pp = &t->polls;
+
+	while (*pp != req)
+		pp = &(*pp)->next;
+	*pp = req->next;
 }
 
 static void *poller_main(void *arg)
@@ -307,19 +321,9 @@ static void *poller_main(void *arg)
 
 	pthread_mutex_lock(&t->lock);
 	while (!t->stop) {
-		unsigned n = 1;
-		struct emu_req *done = NULL;
+		struct emu_req *done = NULL, *qh = NULL, *qt = NULL;
+		unsigned n = poll_set(t), nq = 0;
 
-		t->pfds[0] =
-		    (struct pollfd){.fd = t->pollwake, .events = POLLIN};
-		for (struct emu_req *r = t->polls; r; r = r->next) {
-			t->pfds[n] = (struct pollfd){
-			    .fd = r->fd,
-			    .events = emu_poll_ask(r->poll_events)};
-			t->preqs[n] = r;
-			t->pgens[n] = r->gen;
-			n++;
-		}
 		pthread_mutex_unlock(&t->lock);
 		int pr = poll(t->pfds, n, -1);
 		if (pr > 0 && t->pfds[0].revents) {
@@ -331,26 +335,41 @@ static void *poller_main(void *arg)
 		if (pr <= 0 || t->stop)
 			continue;
 		for (unsigned i = 1; i < n; i++) {
-			struct emu_req *r = t->preqs[i], **pp;
+			struct emu_req *r = t->preqs[i];
 			short rev = t->pfds[i].revents;
 
+			/* Still ours (not cancelled, not reused)? */
 			if (!rev || r->state != REQ_POLLING ||
-			    r->gen != t->pgens[i] ||
-			    !(rev & (r->poll_events | POLL_WAKEUP_BITS)))
+			    r->gen != t->pgens[i])
 				continue;
-			for (pp = &t->polls; *pp != r; pp = &(*pp)->next)
-				;
-			*pp = r->next;
+			if (r->kind == KIND_STREAM_BLOCKING) {
+				unlink_poll(t, r);
+				r->next = NULL;
+				if (qt)
+					qt->next = r;
+				else
+					qh = r;
+				qt = r;
+				nq++;
+				continue;
+			}
+			/* Under the lock: io_cancel cannot take it midway. */
+			if (!ready_step(r, rev))
+				continue;
+			unlink_poll(t, r);
 			r->state = REQ_RUNNING;
-			r->engine_priv = (void *)(uintptr_t)(unsigned short)rev;
 			r->next = done;
 			done = r;
+		}
+		if (qh) {
+			enqueue(t, qh, qt, nq);
+			pthread_cond_broadcast(&t->work);
 		}
 		pthread_mutex_unlock(&t->lock);
 		while (done) {
 			struct emu_req *r = done;
 			done = r->next;
-			emu_complete(&t->e, r, (long)(uintptr_t)r->engine_priv);
+			finish(t, r, r->res);
 		}
 		pthread_mutex_lock(&t->lock);
 	}
@@ -369,13 +388,6 @@ static void own_fd(struct emu_req *req)
 	}
 }
 
-static bool is_dir(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* vfs_readv() says EINVAL for a file without FMODE_CAN_READ before it
  * looks at a zero length; any other file reads nothing. */
 static bool cannot_read(int fd)
@@ -385,106 +397,149 @@ static bool cannot_read(int fd)
 	return preadv2(fd, &none, 1, -1, 0) < 0 && errno == EINVAL;
 }
 
+static bool is_dir(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /*
- * Try to finish req inside io_submit without blocking (1 if it did, 0 to
- * hand it to a worker).  A buffered read served from the page cache costs
- * what a pread costs.  The attempt also shows what the kernel refuses at
- * submit for the kind of file: no read method (a directory, an epoll fd)
- * is EINVAL, and RWF_NOWAIT on a file that cannot do it EOPNOTSUPP.
+ * A read or write tried with RWF_NOWAIT inside io_submit gave r: 1 when
+ * req is complete, 0 when it must wait (req->kind says where), -errno to
+ * refuse it as the kernel does at submit for the kind of file: no read
+ * method (a directory, an epoll fd) is EINVAL, and RWF_NOWAIT on a file
+ * that cannot do it EOPNOTSUPP.
+ */
+static int after_try(struct emu_ctx *e, struct emu_req *req, ssize_t r)
+{
+	bool user_nowait = req->rw_flags & RWF_NOWAIT;
+
+	if (r == -EOPNOTSUPP) {
+		if (user_nowait)
+			return -EOPNOTSUPP;
+		if (!is_write(req) && is_dir(req->fd))
+			return -EINVAL; /* only ->read, which aio refuses */
+		if (emu_kind(req) == KIND_STREAM)
+			req->kind = KIND_STREAM_BLOCKING;
+		return 0;
+	}
+	if (r == -EINVAL && !is_write(req) && cannot_read(req->fd))
+		return -EINVAL;
+	if (user_nowait || (r < 0 && r != -EAGAIN) || r == 0) {
+		emu_complete(e, req, r);
+		return 1;
+	}
+	if (r > 0 && (size_t)r == emu_iov_len(req)) {
+		emu_complete(e, req, r);
+		return 1;
+	}
+	/* EAGAIN, or part of it: a stream's read ends with what it got. */
+	if (r > 0 && emu_kind(req) == KIND_STREAM && !is_write(req)) {
+		emu_complete(e, req, r);
+		return 1;
+	}
+	if (r > 0)
+		emu_iov_advance(req, (size_t)r);
+	if (emu_kind(req) == KIND_UNKNOWN)
+		req->kind = KIND_FILE; /* closed meanwhile: EBADF on a worker */
+	return 0;
+}
+
+/* Under t->lock: make sure what req waits for exists. */
+static int reserve_waiter(struct tctx *t, struct emu_req *req)
+{
+	int ret = 0;
+
+	if (req->opcode == CMD_POLL || req->kind != KIND_FILE)
+		ret = start_poller(t);
+	if (!ret && req->kind != KIND_STREAM && req->opcode != CMD_POLL)
+		ret = grow_pool(t, 0);
+	return ret;
+}
+
+/*
+ * Finish req inside io_submit if that cannot block (1), else say where it
+ * waits (0, req->kind set), or refuse it (-errno).
  */
 static int threads_try_now(struct emu_ctx *e, struct emu_req *req)
 {
-	bool user_nowait = req->rw_flags & RWF_NOWAIT;
-	ssize_t r;
+	struct tctx *t = tctx_of(e);
+	long res;
+	int ret;
 
-	req->engine_priv = NULL;
 	switch (req->opcode) {
-	case CMD_POLL: {
-		long res;
+	case CMD_POLL:
 		if (emu_poll_now(req, &res)) {
 			emu_complete(e, req, res);
 			return 1;
 		}
-		return 0;
-	}
-	case CMD_PREAD:
-	case CMD_PREADV:
-		if (req->fd_flags & O_DIRECT)
-			return 0; /* NOWAIT would still wait for the disk */
-		r = do_rw(req, req->rw_flags | RWF_NOWAIT);
-		if (r == -EOPNOTSUPP && !user_nowait)
-			/* No NOWAIT, or no read_iter: a directory has only
-			 * ->read, which aio_read() refuses. */
-			return is_dir(req->fd) ? -EINVAL : 0;
-		if (r == -EOPNOTSUPP)
-			return -EOPNOTSUPP;
-		if (r == -EINVAL && cannot_read(req->fd))
-			return -EINVAL; /* no read method at all (epoll) */
-		if (r == -EAGAIN && !user_nowait)
-			return 0;
-		if (r > 0 && !user_nowait) {
-			size_t want = 0;
-			for (int i = 0; i < req->iovcnt; i++)
-				want += req->iov[i].iov_len;
-			if ((size_t)r < want) {
-				/* Partly cached: the worker reads the rest. */
-				iov_advance(req, (size_t)r);
-				if (req->offset != -1)
-					req->offset += r;
-				req->engine_priv = (void *)(uintptr_t)r;
-				return 0;
-			}
-		}
-		emu_complete(e, req, r);
-		return 1;
+		break;
+	case CMD_FSYNC:
+	case CMD_FDSYNC:
+		req->kind = KIND_FILE; /* validate.c let only files through */
+		break;
 	default:
-		return 0;
+		if ((req->fd_flags & O_DIRECT) && emu_kind(req) == KIND_FILE)
+			break; /* NOWAIT would still wait for the disk */
+		if (emu_write_inline(e, req))
+			return 1;
+		/* A file write that waits for the disk, on a worker. */
+		if (is_write(req) && emu_kind(req) == KIND_FILE &&
+		    !(req->rw_flags & RWF_NOWAIT))
+			break;
+		ret = after_try(e, req, do_rw(req, req->rw_flags | RWF_NOWAIT));
+		if (ret)
+			return ret;
+		break;
 	}
+	pthread_mutex_lock(&t->lock);
+	ret = reserve_waiter(t, req);
+	pthread_mutex_unlock(&t->lock);
+	return ret;
 }
 
 static void threads_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 {
-	struct tctx *t = (struct tctx *)e;
-	struct emu_req *head = NULL, **tailp = &head;
+	struct tctx *t = tctx_of(e);
+	struct emu_req *head = NULL, *tail = NULL;
 	unsigned count = 0;
+	bool kick = false;
 
+	for (int i = 0; i < n; i++)
+		own_fd(reqs[i]);
+	pthread_mutex_lock(&t->lock);
+	if (t->stop) {
+		/* Raced with io_destroy: dropped, like what it cancels. */
+		pthread_mutex_unlock(&t->lock);
+		for (int i = 0; i < n; i++)
+			emu_discard(e, reqs[i]);
+		return;
+	}
 	for (int i = 0; i < n; i++) {
 		struct emu_req *req = reqs[i];
 
-		own_fd(req);
-		if (req->opcode == CMD_POLL) {
-			poll_add(t, req);
+		if (req->opcode == CMD_POLL || req->kind != KIND_FILE) {
+			req->state = REQ_POLLING;
+			req->next = t->polls;
+			t->polls = req;
+			kick = true;
 			continue;
 		}
 		req->next = NULL;
-		*tailp = req;
-		tailp = &req->next;
+		if (tail)
+			tail->next = req;
+		else
+			head = req;
+		tail = req;
 		count++;
 	}
-	if (!count)
-		return;
-	pthread_mutex_lock(&t->lock);
-	if (t->stop) {
-		pthread_mutex_unlock(&t->lock);
-		while (head) {
-			struct emu_req *r = head;
-			head = r->next;
-			emu_discard(e, r);
-		}
-		return;
-	}
-	for (struct emu_req *r = head; r; r = r->next)
-		r->state = REQ_QUEUED; /* under the lock: io_cancel looks */
-	if (t->qtail)
-		t->qtail->next = head;
-	else
-		t->qhead = head;
-	t->qtail =
-	    (struct emu_req *)((char *)tailp - offsetof(struct emu_req, next));
-	t->queued += count;
 	unsigned wake = t->nidle < count ? t->nidle : count;
-	grow_pool(t);
+	if (count)
+		enqueue(t, head, tail, count);
 	pthread_mutex_unlock(&t->lock);
+	if (kick)
+		poll_kick(t);
 	/* After unlocking, so that a woken worker does not block on it. */
 	while (wake--)
 		pthread_cond_signal(&t->work);
@@ -509,20 +564,13 @@ static int threads_setup(struct uaio_ctx *c, unsigned nr_events)
 		free(t);
 		return ret;
 	}
-	t->pollwake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (t->pollwake < 0) {
-		ret = -errno;
-		emu_fini(&t->e);
-		free(t);
-		return ret;
-	}
+	t->pollwake = -1;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->work, NULL);
-	pthread_cond_init(&t->idle, NULL);
 	t->max = default_threads();
 	if (t->max > t->e.ring.nr)
 		t->max = t->e.ring.nr;
-	c->priv = t;
+	c->priv = &t->e;
 	atomic_store(&c->handle, (unsigned long)t->e.ring.ar);
 	return 0;
 }
@@ -541,14 +589,32 @@ static int threads_getevents(struct uaio_ctx *c, long min_nr, long nr,
 	return emu_getevents(emu_of(c), min_nr, nr, events, timeout, mask);
 }
 
+/* Under t->lock: take req off the queue it waits in. */
+static void unqueue(struct tctx *t, struct emu_req *req)
+{
+	struct emu_req **pp = &t->qhead, *prev = NULL;
+
+	while (*pp != req) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	*pp = req->next;
+	if (t->qtail == req)
+		t->qtail = prev;
+	t->queued--;
+}
+
+/*
+ * A request that has not started (queued, or waiting to be ready) is
+ * cancelled: res -ECANCELED, or for a POLL no events (0), as aio_poll();
+ * a stream write that had sent part of its bytes reports them.
+ */
 static int threads_cancel(struct uaio_ctx *c, struct iocb *iocb,
 			  struct io_event *result)
 {
-	struct tctx *t = c->priv;
+	struct tctx *t = tctx_of(emu_of(c));
 	struct emu_req *req;
 	long res;
-	uint64_t one = 1;
-	ssize_t r;
 
 	(void)result; /* the kernel never writes it either */
 	pthread_mutex_lock(&t->lock);
@@ -557,90 +623,64 @@ static int threads_cancel(struct uaio_ctx *c, struct iocb *iocb,
 		pthread_mutex_unlock(&t->lock);
 		return -EINVAL;
 	}
-	struct emu_req **pp = req->state == REQ_QUEUED ? &t->qhead : &t->polls;
-	struct emu_req *prev = NULL;
-	while (*pp != req) {
-		prev = *pp;
-		pp = &(*pp)->next;
-	}
-	*pp = req->next;
-	if (req->state == REQ_QUEUED) {
-		if (t->qtail == req)
-			t->qtail = prev;
-		t->queued--;
-		res = -ECANCELED;
-	} else {
-		res = 0; /* a cancelled poll reports no events, as aio_poll */
-	}
+	if (req->state == REQ_QUEUED)
+		unqueue(t, req);
+	else
+		unlink_poll(t, req);
+	res = req->opcode == CMD_POLL ? 0 : total(req, -ECANCELED);
 	req->state = REQ_RUNNING;
 	req->cancelled = true;
 	pthread_mutex_unlock(&t->lock);
 	emu_complete(&t->e, req, res);
-	r = write(t->pollwake, &one, sizeof(one));
-	(void)r;
+	if (t->poller_started)
+		poll_kick(t);
 	return -EINPROGRESS;
 }
 
+/*
+ * io_destroy, first half: polls and streams are dropped (the kernel
+ * cancels polls, and would never have a stream request in flight); what
+ * is queued on files runs to its end, as it would in the kernel.
+ */
 static void threads_kill(struct uaio_ctx *c)
 {
-	struct tctx *t = c->priv;
-	struct emu_req *q, *p;
-	uint64_t one = 1;
-	ssize_t r;
+	struct tctx *t = tctx_of(emu_of(c));
+	struct emu_req *p, *drop = NULL;
 
 	emu_kill(&t->e);
 	pthread_mutex_lock(&t->lock);
 	__atomic_store_n(&t->stop, true, __ATOMIC_RELEASE);
-	q = t->qhead;
 	p = t->polls;
-	t->qhead = t->qtail = NULL;
 	t->polls = NULL;
-	t->queued = 0;
+	for (struct emu_req *r = t->qhead, *nx; r; r = nx) {
+		nx = r->next;
+		if (r->kind == KIND_STREAM_BLOCKING) {
+			unqueue(t, r);
+			r->next = drop;
+			drop = r;
+		}
+	}
 	pthread_cond_broadcast(&t->work);
 	pthread_mutex_unlock(&t->lock);
-	r = write(t->pollwake, &one, sizeof(one));
-	(void)r;
-	/* Unreaped and unstarted requests are discarded, as by the kernel. */
-	while (q) {
-		struct emu_req *n = q->next;
-		emu_discard(&t->e, q);
-		q = n;
-	}
+	if (t->poller_started)
+		poll_kick(t);
 	while (p) {
 		struct emu_req *n = p->next;
 		emu_discard(&t->e, p);
 		p = n;
 	}
+	while (drop) {
+		struct emu_req *n = drop->next;
+		emu_discard(&t->e, drop);
+		drop = n;
+	}
 }
 
+/* Second half: the workers run the queue out and end; then free. */
 static void threads_destroy(struct uaio_ctx *c)
 {
-	struct tctx *t = c->priv;
+	struct tctx *t = tctx_of(emu_of(c));
 
-	/* Interrupt what blocks on a pipe or socket until every worker has
-	 * finished its request; disk I/O just completes. */
-	pthread_mutex_lock(&t->lock);
-	for (;;) {
-		bool busy = false;
-		for (unsigned i = 0; i < t->nthreads; i++) {
-			if (!t->workers[i].cur)
-				continue;
-			busy = true;
-			if (intr_sig)
-				pthread_kill(t->workers[i].tid, intr_sig);
-		}
-		if (!busy)
-			break;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 2000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&t->idle, &t->lock, &ts);
-	}
-	pthread_mutex_unlock(&t->lock);
 	for (unsigned i = 0; i < t->nthreads; i++)
 		pthread_join(t->workers[i].tid, NULL);
 	if (t->poller_started)
@@ -649,10 +689,10 @@ static void threads_destroy(struct uaio_ctx *c)
 	free(t->pfds);
 	free(t->preqs);
 	free(t->pgens);
-	close(t->pollwake);
+	if (t->pollwake >= 0)
+		close(t->pollwake);
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->work);
-	pthread_cond_destroy(&t->idle);
 	emu_fini(&t->e);
 	free(t);
 	c->priv = NULL;

@@ -161,23 +161,6 @@ static void kick_thread(struct uctx *u)
 	(void)r; /* only fails at a count of 2^64-2: still readable */
 }
 
-static int spawn(pthread_t *tid, void *(*fn)(void *), void *arg)
-{
-	sigset_t all, old;
-	pthread_attr_t attr;
-	int ret;
-
-	/* The program's signals go to its own threads. */
-	sigfillset(&all);
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(tid, &attr, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	return -ret;
-}
-
 static void *completion_main(void *arg);
 
 /*
@@ -191,7 +174,7 @@ static void ensure_thread(struct uctx *u)
 		return;
 	pthread_mutex_lock(&u->thread_lock);
 	if (!atomic_load_explicit(&u->started, memory_order_relaxed)) {
-		int ret = spawn(&u->thread, completion_main, u);
+		int ret = uaio__spawn(&u->thread, completion_main, u);
 
 		if (ret)
 			/* Tried again by the next call that leaves. */
@@ -502,8 +485,29 @@ static void submit_cancels(struct uctx *u, const uint64_t *uds, unsigned n,
 	pthread_mutex_unlock(&u->sq_lock);
 }
 
-/* Cancel every live request (io_destroy); results are not awaited. */
-static void cancel_all(struct uctx *u)
+/*
+ * Whether the live request in slot i may wait for ever: a POLL, or I/O on
+ * a stream (kernel AIO would have blocked in io_submit instead).  I/O on a
+ * file or block device always ends, and io_destroy must not cancel it: a
+ * buffered write queued in io_uring's workers would be lost.  The kind is
+ * looked up only now, on the caller's descriptor: if that was closed or
+ * reused since (its flags changed), the request is taken for a stream.
+ */
+static bool may_wait_forever(struct uctx *u, unsigned i)
+{
+	struct emu_req *req = &u->e.reqs[i];
+
+	if (req->opcode == CMD_POLL)
+		return true;
+	if (req->kind == KIND_UNKNOWN &&
+	    fcntl(req->fd, F_GETFL) != req->fd_flags)
+		return true;
+	return emu_kind(req) != KIND_FILE;
+}
+
+/* io_destroy: cancel the live requests that may wait for ever; results
+ * are not awaited. */
+static void cancel_waiting(struct uctx *u)
 {
 	uint64_t uds[64];
 	unsigned i = 0;
@@ -513,7 +517,7 @@ static void cancel_all(struct uctx *u)
 
 		pthread_mutex_lock(&u->lock);
 		for (; i < u->e.ring.nr && n < 64; i++)
-			if (u->slots[i].obj)
+			if (u->slots[i].obj && may_wait_forever(u, i))
 				uds[n++] = ud_of(i, u->slots[i].gen);
 		pthread_mutex_unlock(&u->lock);
 		if (n)
@@ -982,7 +986,7 @@ static int uring_submit(struct uaio_ctx *c, long nr, struct iocb **iocbpp)
 	int ret;
 
 	enter(u);
-	ret = emu_submit(&u->e, nr, iocbpp, NULL, uring_start);
+	ret = emu_submit(&u->e, nr, iocbpp, emu_write_inline, uring_start);
 	/* Page-cache reads completed inside io_uring_enter: publish them
 	 * now, as kernel AIO has them in the ring when io_submit returns. */
 	if (cq_pending(u))
@@ -1115,7 +1119,7 @@ static void uring_kill(struct uaio_ctx *c)
 	struct uctx *u = c->priv;
 
 	emu_kill(&u->e); /* waiters wake and return -EINVAL */
-	cancel_all(u);
+	cancel_waiting(u);
 }
 
 static void uring_destroy(struct uaio_ctx *c)
@@ -1146,16 +1150,16 @@ static void uring_destroy(struct uaio_ctx *c)
 		emu_discard(&u->e, r);
 	}
 	/* Requests queued by io_submit calls that raced with kill. */
-	cancel_all(u);
+	cancel_waiting(u);
 	for (;;) {
 		drain(u, false);
 		if (!ring_in_flight(&u->e.ring))
 			break;
-		/* What cannot be cancelled completes; block until it has,
-		 * as the kernel does, re-cancelling now and then. */
+		/* File I/O completes; block until it has, as the kernel
+		 * does, cancelling what came to wait meanwhile. */
 		wait_cq(u, 100);
 		if (!cq_pending(u))
-			cancel_all(u);
+			cancel_waiting(u);
 	}
 	/* Every SQE write (under sq_lock) before the epoch, then unmap. */
 	pthread_mutex_lock(&u->sq_lock);

@@ -33,7 +33,7 @@ static bool debug_on(void)
 	static int on = -1;
 
 	if (on < 0) {
-		const char *s = getenv("UAIO_DEBUG");
+		const char *s = uaio__getenv("UAIO_DEBUG");
 		on = s && *s && strcmp(s, "0") != 0;
 	}
 	return on;
@@ -140,8 +140,9 @@ int uaio__setup(int nr_events, io_context_t *ctxp, const char *list)
 	int ret = -ENOSYS;
 	static _Atomic bool told;
 
+	uaio__note_caller();
 	if (!list || !*list)
-		list = getenv("UAIO_ENGINE");
+		list = uaio__getenv("UAIO_ENGINE");
 	if (!list || !*list)
 		list = "auto";
 	c = uaio__ctx_alloc();

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "libaio.h"
@@ -60,6 +61,7 @@ struct uaio_ctx;
  */
 struct uaio_engine {
 	const char *name;
+	unsigned flags; /* UAIO_ENGINE_* */
 	/* 0 if usable on this host, else -errno and a reason in why[len]. */
 	int (*probe)(char *why, size_t len);
 	/* Create the engine's side of c and set c->handle; -errno on failure.
@@ -83,6 +85,13 @@ struct uaio_engine {
 	/* Second half, once no caller is inside: wait for running I/O, free. */
 	void (*destroy)(struct uaio_ctx *c);
 };
+
+/*
+ * The handle is a context of the kernel's own AIO: the kernel checks every
+ * argument in its order, fills the ring itself (statistics count from its
+ * tail), and completes what is in flight when the process ends.
+ */
+#define UAIO_ENGINE_KERNEL_HANDLE 0x1u
 
 extern const struct uaio_engine uaio__engine_kernel;
 extern const struct uaio_engine uaio__engine_threads;
@@ -115,14 +124,51 @@ struct uaio_ctx *uaio__ctx_get(unsigned long handle);
 void uaio__ctx_put(struct uaio_ctx *c);
 /* Mark dead and unpublish; false if it already was (a racing destroy). */
 bool uaio__ctx_kill(struct uaio_ctx *c);
-/* Wait until no caller but the destroyer is inside. */
-void uaio__ctx_wait_idle(struct uaio_ctx *c);
-/* Call fn on every live context (at exit). */
-void uaio__ctx_foreach(void (*fn)(struct uaio_ctx *c));
+/* Wait until no caller but the destroyer (and extra_refs) is inside. */
+void uaio__ctx_wait_idle(struct uaio_ctx *c, unsigned extra_refs);
+/* The context this thread holds a reference on, if any: a call that a
+ * signal handler interrupted, when the handler calls exit(). */
+struct uaio_ctx *uaio__ctx_held(void);
+/* Call fn, unlocked, with the handle of every live context (at exit). */
+void uaio__ctx_foreach(void (*fn)(unsigned long handle));
 
 static inline bool uaio__ctx_dead(const struct uaio_ctx *c)
 {
 	return atomic_load_explicit(&c->users, memory_order_acquire) & CTX_DEAD;
+}
+
+/*
+ * exit.c: the process around the contexts.  Threads of the program that
+ * call uaio are noted (a TLS flag on the hot path), so that uaio's own
+ * threads, started by uaio__spawn(), never keep the process alive once
+ * the program's last thread has ended.
+ */
+extern __thread signed char uaio__caller_state
+    __attribute__((tls_model("initial-exec")));
+void uaio__note_caller_slow(void);
+static inline void uaio__note_caller(void)
+{
+	if (unlikely(!uaio__caller_state))
+		uaio__note_caller_slow();
+}
+/* pthread_create with every signal blocked; 0 or -errno. */
+int uaio__spawn(pthread_t *tid, void *(*fn)(void *), void *arg);
+/*
+ * io_destroy's work once c is dead to new callers and the caller holds a
+ * reference; extra_refs more are held by callers that will never leave (a
+ * call interrupted by a signal handler that calls exit()).
+ */
+void uaio__ctx_destroy(struct uaio_ctx *c, unsigned extra_refs);
+
+/*
+ * The UAIO_* variables.  In a set-user-ID, set-group-ID or file-capability
+ * program (AT_SECURE) they come from a less privileged user, who must not
+ * choose the file UAIO_STATS appends to nor turn the pointer checks off:
+ * glibc's rule for such variables, secure_getenv(), ignores them there.
+ */
+static inline const char *uaio__getenv(const char *name)
+{
+	return secure_getenv(name);
 }
 
 /* engine.c: choosing an engine at io_setup. */

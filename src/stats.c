@@ -42,21 +42,15 @@ static const char *stats_path;
 static pthread_once_t stats_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void atexit_report(void)
-{
-	uaio__ctx_foreach(uaio__stats_report);
-}
-
 static void kernel_sample(struct uaio_ctx *c);
 
 static void stats_init(void)
 {
-	const char *p = getenv("UAIO_STATS");
+	const char *p = uaio__getenv("UAIO_STATS");
 
-	if (p && *p) {
+	/* Contexts still live at exit report from exit.c. */
+	if (p && *p)
 		stats_path = p;
-		atexit(atexit_report);
-	}
 }
 
 uint64_t uaio__now_ns(void)
@@ -79,7 +73,7 @@ void uaio__stats_attach(struct uaio_ctx *c, unsigned nr)
 	if (!s)
 		return;
 	pthread_mutex_init(&s->map_lock, NULL);
-	if (c->engine == &uaio__engine_kernel) {
+	if ((c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE)) {
 		s->map_size = 1;
 		while (s->map_size < 2 * nr + 2)
 			s->map_size <<= 1;
@@ -187,7 +181,7 @@ void uaio__stats_submitted(struct uaio_ctx *c, struct iocb **iocbs, int n)
 		pthread_mutex_unlock(&s->map_lock);
 	}
 	/* The emulated engines report their exact depth themselves. */
-	if (c->engine == &uaio__engine_kernel) {
+	if ((c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE)) {
 		kernel_sample(c);
 		uaio__stats_depth(c, atomic_fetch_add_explicit(
 					 &s->depth, n, memory_order_relaxed) +
@@ -303,7 +297,7 @@ void uaio__stats_report(struct uaio_ctx *c)
 
 	if (!s)
 		return;
-	if (c->engine == &uaio__engine_kernel)
+	if ((c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE))
 		kernel_sample(c);
 	for (unsigned b = 0; b < NBUCKETS; b++)
 		total +=

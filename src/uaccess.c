@@ -141,7 +141,7 @@ static pthread_once_t trust_once = PTHREAD_ONCE_INIT;
 
 static void trust_init(void)
 {
-	const char *s = getenv("UAIO_TRUST_POINTERS");
+	const char *s = uaio__getenv("UAIO_TRUST_POINTERS");
 
 	if (s && *s && strcmp(s, "0") != 0)
 		atomic_store_explicit(&pvm_state, -1, memory_order_relaxed);

@@ -273,6 +273,7 @@ int uaio__prep_iocb(struct iocb *user, const struct iocb *cb,
 			return -EBADF;
 		memo->fd = cb->aio_fildes;
 		memo->flags = flags;
+		memo->kind = KIND_UNKNOWN;
 	}
 	req->fd = cb->aio_fildes;
 	req->fd_flags = flags;

@@ -6,6 +6,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 
 const char *t_engine(void)
 {
@@ -107,4 +111,52 @@ double t_now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+bool t_gate_init(struct t_gate *g, size_t len)
+{
+	struct uffdio_api api = {.api = UFFD_API};
+	struct uffdio_register reg;
+
+	g->len = len;
+	g->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (g->uffd < 0)
+		return false;
+	if (ioctl(g->uffd, UFFDIO_API, &api)) {
+		close(g->uffd);
+		return false;
+	}
+	g->buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	T_ASSERT(g->buf != MAP_FAILED);
+	reg.range.start = (uintptr_t)g->buf;
+	reg.range.len = len;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(g->uffd, UFFDIO_REGISTER, &reg)) {
+		munmap(g->buf, len);
+		close(g->uffd);
+		return false;
+	}
+	return true;
+}
+
+void t_gate_open(struct t_gate *g, size_t off, size_t len)
+{
+	static unsigned char zeros[1 << 16] __attribute__((aligned(4096)));
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	for (size_t o = off; o < off + len; o += page) {
+		struct uffdio_copy c = {.dst = (uintptr_t)g->buf + o,
+					.src = (uintptr_t)zeros,
+					.len = page};
+		/* EEXIST: mapped already (opened before). */
+		if (ioctl(g->uffd, UFFDIO_COPY, &c) && errno != EEXIST)
+			T_FAIL("UFFDIO_COPY: %s", strerror(errno));
+	}
+}
+
+void t_gate_fini(struct t_gate *g)
+{
+	munmap(g->buf, g->len);
+	close(g->uffd);
 }

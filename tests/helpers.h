@@ -110,6 +110,23 @@ static inline unsigned t_tail(const struct t_ring *r)
 	return __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * A gate: anonymous memory under userfaultfd, so that an O_DIRECT read into
+ * it blocks (the kernel waits in the page fault) until the test opens it.
+ * It holds a worker of the threads engine on a file request for as long
+ * as a test needs.  t_gate_init() is false where userfaultfd is refused
+ * (it needs CAP_SYS_PTRACE or vm.unprivileged_userfaultfd=1).
+ */
+struct t_gate {
+	unsigned char *buf;
+	size_t len;
+	int uffd;
+};
+bool t_gate_init(struct t_gate *g, size_t len);
+/* Map zeroed pages at [off, off + len) and wake what waits on them. */
+void t_gate_open(struct t_gate *g, size_t off, size_t len);
+void t_gate_fini(struct t_gate *g);
+
 /* Milliseconds on CLOCK_MONOTONIC. */
 double t_now_ms(void);
 
