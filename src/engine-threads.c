@@ -426,6 +426,10 @@ static int after_try(struct emu_ctx *e, struct emu_req *req, ssize_t r)
 	}
 	if (r == -EINVAL && !is_write(req) && cannot_read(req->fd))
 		return -EINVAL;
+	/* A stream opened O_NONBLOCK answers EAGAIN, as read(2) would. */
+	if (r == -EAGAIN && (req->fd_flags & O_NONBLOCK) &&
+	    emu_kind(req) == KIND_STREAM)
+		user_nowait = true;
 	if (user_nowait || (r < 0 && r != -EAGAIN) || r == 0) {
 		emu_complete(e, req, r);
 		return 1;

@@ -49,6 +49,9 @@
 #ifndef RWF_HIPRI
 #define RWF_HIPRI 0x01
 #endif
+#ifndef RWF_NOWAIT
+#define RWF_NOWAIT 0x08
+#endif
 
 /* user_data: a request is (gen << 32 | index << 1); odd values are ours. */
 #define UD_CANCEL 1ull /* io_cancel's cancel op: its result is awaited */
@@ -316,6 +319,10 @@ static void prep_sqe(struct io_uring_sqe *sqe, const struct emu_req *req,
 		/* aio drops HIPRI (nobody polls); io_uring would fail it
 		 * with EINVAL on a ring without IOPOLL. */
 		sqe->rw_flags = req->rw_flags & ~RWF_HIPRI;
+		/* io_uring waits for readiness even on an O_NONBLOCK
+		 * stream, where read(2) and kernel AIO say EAGAIN. */
+		if ((req->fd_flags & O_NONBLOCK) && req->kind == KIND_STREAM)
+			sqe->rw_flags |= RWF_NOWAIT;
 		if (req->ioprio >= 0)
 			sqe->ioprio = (uint16_t)req->ioprio;
 	}
@@ -458,6 +465,9 @@ static void uring_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 			atomic_store(&u->reaper, false);
 			/* Off while we are inside; leave() turns it on. */
 		}
+		if ((reqs[i]->fd_flags & O_NONBLOCK) &&
+		    reqs[i]->opcode != CMD_POLL)
+			(void)emu_kind(reqs[i]); /* for prep_sqe() */
 		/* Ready at submit: the kernel's mask, without a round trip. */
 		if (reqs[i]->opcode == CMD_POLL &&
 		    emu_poll_now(reqs[i], &res)) {

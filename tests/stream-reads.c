@@ -12,7 +12,9 @@
  */
 #include "behaviour.h"
 
+#include <linux/loop.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <pty.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -167,6 +169,31 @@ static bool pty_pair(struct pair *p)
 	return true;
 }
 
+/* A loop device over a scratch file of size bytes, or -1 (not root...). */
+static int loop_device(int *loopfd, size_t size)
+{
+	char path[64];
+	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC), n, dev;
+	int back = t_scratch_file(size, 0);
+
+	n = ctl < 0 ? -1 : ioctl(ctl, LOOP_CTL_GET_FREE);
+	if (ctl >= 0)
+		close(ctl);
+	if (n < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/dev/loop%d", n);
+	dev = open(path, O_RDWR | O_CLOEXEC);
+	if (dev < 0 || ioctl(dev, LOOP_SET_FD, back) < 0) {
+		if (dev >= 0)
+			close(dev);
+		close(back);
+		return -1;
+	}
+	close(back);
+	*loopfd = dev;
+	return dev;
+}
+
 /* Character devices and other files that are never short of data. */
 static void check_whole(const char *name, int fd, long want)
 {
@@ -213,6 +240,14 @@ int main(void)
 	T_ASSERT(efd >= 0);
 	check_whole("eventfd", efd, 8);
 
+	/* An empty stream opened O_NONBLOCK answers EAGAIN at once. */
+	int nb[2];
+	T_EQ(pipe2(nb, O_CLOEXEC | O_NONBLOCK), 0);
+	res = aio_read16(nb[0], buf);
+	if (res != -EAGAIN)
+		T_FAIL("empty O_NONBLOCK pipe: res %ld, expected -EAGAIN", res);
+	printf("%-22s ok\n", "O_NONBLOCK pipe, empty");
+
 	/* A regular file stops at EOF. */
 	int ffd = t_scratch_file(0, 0);
 	T_EQ(pwrite(ffd, "hello", 5, 0), 5);
@@ -220,5 +255,23 @@ int main(void)
 	if (res != 5)
 		T_FAIL("regular file of 5 bytes: read of 16: res %ld", res);
 	printf("%-22s ok\n", "regular file at EOF");
+
+	/* A block device is read whole, up to its end. */
+	int lfd;
+	if (loop_device(&lfd, 65536) >= 0) {
+		struct iocb cb, *pp = &cb;
+		struct io_event ev;
+		char big[4096];
+
+		io_prep_pread(&cb, lfd, big, sizeof(big), 65536 - 1024);
+		T_EQ(io_submit(ctx, 1, &pp), 1);
+		T_EQ(t_wait_events(ctx, 1, &ev, 5000), 1);
+		T_EQ((long)ev.res, 1024);
+		check_whole("block device (loop)", lfd, 16);
+		ioctl(lfd, LOOP_CLR_FD, 0);
+		close(lfd);
+	} else {
+		printf("%-22s skipped: no loop device\n", "block device");
+	}
 	return 0;
 }
