@@ -165,6 +165,10 @@ int uaio__setup(int nr_events, io_context_t *ctxp, const char *list)
 	}
 	if (i == n) {
 		uaio__debug("no usable engine in \"%s\": %s", list, c->reason);
+		/* Out of descriptors: the kernel's word for a resource limit
+		 * of io_setup is EAGAIN (fs.aio-max-nr). */
+		if (ret == -EMFILE || ret == -ENFILE)
+			ret = -EAGAIN;
 		goto fail;
 	}
 	c->engine = order[i];

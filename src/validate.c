@@ -146,8 +146,10 @@ static int resfd_get(unsigned resfd)
 	uint64_t zero = 0;
 	int fd = fcntl((int)resfd, F_DUPFD_CLOEXEC, 0);
 
+	/* Out of descriptors, io_submit can only say it is short of
+	 * resources, as when the kernel cannot allocate a request. */
 	if (fd < 0)
-		return errno == EMFILE ? -EMFILE : -EBADF;
+		return errno == EMFILE || errno == ENFILE ? -EAGAIN : -EBADF;
 	/*
 	 * eventfds are anonymous inodes (no file type); among those, only an
 	 * eventfd accepts an 8-byte write, and adding 0 changes nothing.

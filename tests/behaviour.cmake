@@ -19,3 +19,13 @@ uaio_test(pgetevents REF TIMEOUT 30)
 uaio_test(ring-visible REF TIMEOUT 30 LABELS concurrency)
 # Security: a set-user-ID program ignores the UAIO_* variables.
 uaio_test(secure-env ENGINES threads TIMEOUT 30)
+
+# Failures inside the library (tests/faultshim.c makes malloc, mmap,
+# pthread_create, eventfd, dup and io_uring_queue_init fail on command).
+# Not under sanitizers, whose runtimes own malloc.
+if(NOT UAIO_SANITIZE AND NOT UAIO_TSAN)
+  uaio_test(alloc-faults TIMEOUT 120)
+  target_sources(alloc-faults PRIVATE faultshim.c)
+  # The library's calls must find the shim's definitions.
+  set_target_properties(alloc-faults PROPERTIES ENABLE_EXPORTS ON)
+endif()
