@@ -94,8 +94,16 @@ bool ring_reserve(struct ring *r)
 		unsigned unreaped =
 		    tail >= head ? tail - head : tail + r->nr - head;
 
-		if (held + unreaped >= r->nr - 1)
-			return false;
+		if (held + unreaped >= r->nr - 1) {
+			/* Full, or our copy of tail is older than the head a
+			 * reaper stored since: look again with a fresh one. */
+			uint64_t now = atomic_load_explicit(
+			    &r->acct, memory_order_acquire);
+			if (now == a)
+				return false;
+			a = now;
+			continue;
+		}
 		if (atomic_compare_exchange_weak_explicit(&r->acct, &a, a + 1,
 							  memory_order_acq_rel,
 							  memory_order_acquire))

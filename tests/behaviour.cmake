@@ -29,3 +29,7 @@ if(NOT UAIO_SANITIZE AND NOT UAIO_TSAN)
   # The library's calls must find the shim's definitions.
   set_target_properties(alloc-faults PROPERTIES ENABLE_EXPORTS ON)
 endif()
+
+# Long stress, bounded for CI (scripts/stress.sh runs the full counts).
+uaio_test(stress-mix REF TIMEOUT 120 LABELS "stress;concurrency")
+uaio_test(stress-cycles REF TIMEOUT 300 LABELS "stress;concurrency")

@@ -6,6 +6,8 @@
  * a read of an empty pipe, which io_destroy must interrupt), destroy it
  * without reaping, then paint everything with a canary and check after a
  * short delay that the paint is intact.
+ *
+ * Usage: destroy-canary [ROUNDS [THREADS]]   (scripts/stress.sh: 10^5)
  */
 #include "behaviour.h"
 
@@ -13,6 +15,7 @@
 #include <sys/eventfd.h>
 
 #define THREADS 8
+#define MAX_THREADS 64
 #define DLEN 65536
 #define BLEN 4096
 #define PLEN 64
@@ -124,10 +127,11 @@ static void *worker_fn(void *arg)
 	return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	struct worker w[THREADS];
-	pthread_t t[THREADS];
+	struct worker w[MAX_THREADS];
+	pthread_t t[MAX_THREADS];
+	int threads = argc > 2 ? atoi(argv[2]) : THREADS;
 	bool kernel_ctx = t_is_ref() || !strcmp(t_engine(), "kernel");
 	double t0 = t_now_ms();
 
@@ -138,23 +142,24 @@ int main(void)
 	 * rounds there.  A read of an empty pipe blocks io_submit itself on
 	 * the kernel, so only the emulated engines get that variant.
 	 */
-	rounds = kernel_ctx ? 60 : 200;
+	rounds = argc > 1 ? atoi(argv[1]) : kernel_ctx ? 60 : 200;
 	pipe_reads = !kernel_ctx;
+	T_ASSERT(threads > 0 && threads <= MAX_THREADS);
 
-	for (int i = 0; i < THREADS; i++) {
+	for (int i = 0; i < threads; i++) {
 		w[i].id = i;
 		w[i].dbuf = t_aligned(4096, DLEN);
 		w[i].bbuf = t_aligned(4096, BLEN);
 		w[i].pbuf = t_aligned(64, PLEN);
 		T_EQ(pthread_create(&t[i], NULL, worker_fn, &w[i]), 0);
 	}
-	for (int i = 0; i < THREADS; i++) {
+	for (int i = 0; i < threads; i++) {
 		pthread_join(t[i], NULL);
 		free(w[i].dbuf);
 		free(w[i].bbuf);
 		free(w[i].pbuf);
 	}
-	fprintf(stderr, "%d threads x %d rounds in %.0f ms\n", THREADS, rounds,
-		t_now_ms() - t0);
+	printf("destroy-canary: %d threads x %d rounds in %.0f ms\n", threads,
+	       rounds, t_now_ms() - t0);
 	return 0;
 }
