@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "sys.h"
 #include "stats.h"
 #include "uaccess.h"
 
@@ -68,6 +69,12 @@ UAIO_API int uaio_setup(int maxevents, io_context_t *ctxp, const char *engines)
 }
 
 /*
+ * A handle that is not one of uaio's contexts goes to the kernel, which
+ * serves the contexts of a raw io_setup and refuses anything else with
+ * EINVAL, as a call of the system's libaio would.
+ */
+
+/*
  * io_destroy - cancel what can be cancelled, wait for the rest, free.
  * After it returns nothing touches the caller's buffers, iocbs or
  * eventfds for this context.
@@ -80,7 +87,7 @@ UAIO_API int io_destroy(io_context_t ctx)
 	struct uaio_ctx *c = uaio__ctx_get((unsigned long)ctx);
 
 	if (!c)
-		ERRNO_RETURN(-EINVAL);
+		ERRNO_RETURN((int)sys_io_destroy((unsigned long)ctx));
 	if (!uaio__ctx_kill(c)) {
 		uaio__ctx_put(c);
 		ERRNO_RETURN(-EINVAL);
@@ -123,7 +130,7 @@ UAIO_API int io_submit(io_context_t ctx, long nr, struct iocb *ios[])
 		ERRNO_RETURN(-EINVAL);
 	c = uaio__ctx_get((unsigned long)ctx);
 	if (unlikely(!c))
-		ERRNO_RETURN(-EINVAL);
+		ERRNO_RETURN((int)sys_io_submit((unsigned long)ctx, nr, ios));
 	ret = nr ? c->engine->submit(c, nr, ios) : 0;
 	if (unlikely(c->stats) && ret > 0)
 		uaio__stats_submitted(c, ios, ret);
@@ -165,17 +172,59 @@ static int getevents_kernel(struct uaio_ctx *c, long min_nr, long nr,
 	return c->engine->getevents(c, min_nr, nr, events, timeout, mask);
 }
 
+/*
+ * A handle uaio does not own: a kernel context made by a raw io_setup, or
+ * garbage, which the kernel refuses with EINVAL without harm.  libaio's
+ * peek reads the ring header where it would crash on garbage: here the
+ * reads are checked.
+ */
+static int getevents_foreign(io_context_t ctx, long min_nr, long nr,
+			     struct io_event *events, struct timespec *timeout,
+			     const sigset_t *mask, bool peek)
+{
+	struct aio_ring hdr;
+	struct timespec ts;
+
+	if (peek && timeout && !uaio__uread(&hdr, ctx, sizeof(hdr)) &&
+	    hdr.magic == AIO_RING_MAGIC) {
+		if (uaio__uread(&ts, timeout, sizeof(ts)))
+			return -EFAULT;
+		if (zero_timeout(&ts) && hdr.head == hdr.tail)
+			return 0;
+	}
+	if (mask) {
+		struct {
+			const sigset_t *ss;
+			unsigned long ss_len;
+		} usig = {mask, _NSIG / 8};
+		return (int)sys_io_pgetevents((unsigned long)ctx, min_nr, nr,
+					      events, timeout, &usig);
+	}
+	return (int)sys_io_getevents((unsigned long)ctx, min_nr, nr, events,
+				     timeout);
+}
+
+/*
+ * peek: libaio's zero-timeout shortcut (the library calls); the raw system
+ * calls (syscall.c) have none.
+ */
 static int getevents_common(io_context_t ctx, long min_nr, long nr,
 			    struct io_event *events, struct timespec *timeout,
-			    const sigset_t *mask, bool check_mask)
+			    const sigset_t *mask, bool check_mask, bool peek)
 {
 	struct timespec ts;
 	sigset_t ss;
 	struct uaio_ctx *c = uaio__ctx_get((unsigned long)ctx);
 	int ret;
 
-	if (likely(c) && (c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE)) {
-		ret = getevents_kernel(c, min_nr, nr, events, timeout, mask);
+	if (unlikely(!c))
+		return getevents_foreign(ctx, min_nr, nr, events, timeout, mask,
+					 peek);
+	if (c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE) {
+		ret = peek ? getevents_kernel(c, min_nr, nr, events, timeout,
+					      mask)
+			   : c->engine->getevents(c, min_nr, nr, events,
+						  timeout, mask);
 		goto out;
 	}
 	/* Copied in the kernel's order: timeout, mask, then the context. */
@@ -184,10 +233,7 @@ static int getevents_common(io_context_t ctx, long min_nr, long nr,
 		goto out;
 	if (check_mask && mask && uaio__uread(&ss, mask, _NSIG / 8))
 		goto out;
-	ret = -EINVAL;
-	if (unlikely(!c))
-		return ret;
-	if (timeout && zero_timeout(&ts) && ring_is_empty(ctx))
+	if (peek && timeout && zero_timeout(&ts) && ring_is_empty(ctx))
 		ret = 0;
 	else if (unlikely(min_nr < 0 || min_nr > nr))
 		ret = -EINVAL;
@@ -196,8 +242,6 @@ static int getevents_common(io_context_t ctx, long min_nr, long nr,
 					   timeout ? &ts : NULL,
 					   mask ? &ss : NULL);
 out:
-	if (unlikely(!c))
-		return ret;
 	if (unlikely(c->stats) && ret > 0 &&
 	    (c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE))
 		uaio__stats_reaped(c, events, ret);
@@ -221,8 +265,8 @@ int io_getevents_0_4(io_context_t ctx, long min_nr, long nr,
 		     struct io_event *events, struct timespec *timeout)
 {
 	ERRNO_SAVE;
-	ERRNO_RETURN(
-	    getevents_common(ctx, min_nr, nr, events, timeout, NULL, false));
+	ERRNO_RETURN(getevents_common(ctx, min_nr, nr, events, timeout, NULL,
+				      false, true));
 }
 __asm__(".symver io_getevents_0_4, io_getevents@@LIBAIO_0.4");
 
@@ -236,8 +280,8 @@ UAIO_API int io_pgetevents(io_context_t ctx, long min_nr, long nr,
 			   sigset_t *sigmask)
 {
 	ERRNO_SAVE;
-	ERRNO_RETURN(
-	    getevents_common(ctx, min_nr, nr, events, timeout, sigmask, true));
+	ERRNO_RETURN(getevents_common(ctx, min_nr, nr, events, timeout, sigmask,
+				      true, true));
 }
 
 /*
@@ -250,16 +294,18 @@ UAIO_API int io_pgetevents(io_context_t ctx, long min_nr, long nr,
  *                  request cannot be cancelled (running, or done).
  */
 UAIO_API int io_cancel_0_4(io_context_t ctx, struct iocb *iocb,
-			   struct io_event *result);
-int io_cancel_0_4(io_context_t ctx, struct iocb *iocb, struct io_event *result)
+			   struct io_event *result)
 {
 	ERRNO_SAVE;
 	struct uaio_ctx *c = uaio__ctx_get((unsigned long)ctx);
 	unsigned key;
 	int ret;
 
-	/* The kernel engine checks it all itself, in this same order. */
-	if (!c || !(c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE)) {
+	/* The kernel checks it all itself, in this same order. */
+	if (!c)
+		ERRNO_RETURN(
+		    (int)sys_io_cancel((unsigned long)ctx, iocb, result));
+	if (!(c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE)) {
 		ret = -EFAULT;
 		/* No member access: iocb may be NULL. */
 		const void *ukey = (const void *)((uintptr_t)iocb +
@@ -267,13 +313,11 @@ int io_cancel_0_4(io_context_t ctx, struct iocb *iocb, struct io_event *result)
 		if (uaio__uread(&key, ukey, sizeof(key)))
 			goto out;
 		ret = -EINVAL;
-		if (key != 0 || !c)
+		if (key != 0)
 			goto out;
 	}
 	ret = c->engine->cancel(c, iocb, result);
 out:
-	if (!c)
-		ERRNO_RETURN(ret);
 	uaio__ctx_put(c);
 	ERRNO_RETURN(ret);
 }
@@ -283,7 +327,22 @@ __asm__(".symver io_cancel_0_4, io_cancel@@LIBAIO_0.4");
 int uaio__getevents(io_context_t ctx, long min_nr, long nr,
 		    struct io_event *events, struct timespec *timeout)
 {
-	return getevents_common(ctx, min_nr, nr, events, timeout, NULL, false);
+	return getevents_common(ctx, min_nr, nr, events, timeout, NULL, false,
+				true);
+}
+
+/* The raw io_getevents and io_pgetevents on a context of ours; mask is the
+ * caller's (the kernel checks it is readable). */
+int uaio__getevents_raw(io_context_t ctx, long min_nr, long nr,
+			struct io_event *events, struct timespec *timeout,
+			const sigset_t *mask)
+{
+	int saved = errno;
+	int ret = getevents_common(ctx, min_nr, nr, events, timeout, mask, true,
+				   false);
+
+	errno = saved;
+	return ret;
 }
 
 UAIO_API const char *uaio_version(void)

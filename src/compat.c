@@ -9,7 +9,6 @@
 
 int uaio__getevents(io_context_t ctx, long min_nr, long nr,
 		    struct io_event *events, struct timespec *timeout);
-int io_cancel_0_4(io_context_t ctx, struct iocb *iocb, struct io_event *result);
 
 #define ERRNO_KEEP(expr)                                                       \
 	do {                                                                   \

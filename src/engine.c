@@ -72,6 +72,23 @@ static bool known_name(const char *name, size_t len)
 	return false;
 }
 
+/* Append a reason to the list of why engines were skipped. */
+static void note(char *reason, size_t rlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void note(char *reason, size_t rlen, const char *fmt, ...)
+{
+	size_t used = strlen(reason);
+	va_list ap;
+
+	if (used && used + 2 < rlen) {
+		memcpy(reason + used, "; ", 3);
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(reason + used, rlen - used, fmt, ap);
+	va_end(ap);
+}
+
 /*
  * Expand a preference list into engines[]: "auto" is every built-in engine
  * in order; duplicates are dropped.  -EINVAL on an unknown or empty name.
@@ -94,10 +111,22 @@ static int parse_list(const char *list, const struct uaio_engine **out,
 		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
 		if (len == 4 && memcmp(p, "auto", 4) == 0) {
+			bool routed = uaio__raw_calls_routed();
 			for (size_t i = 0; i < NENGINES; i++) {
 				bool dup = false;
 				for (size_t k = 0; k < *n; k++)
 					dup |= out[k] == engines[i];
+				/* An emulated context would break a program
+				 * whose raw calls cannot reach uaio: auto then
+				 * does what the system's libaio does. */
+				if (!routed && !(engines[i]->flags &
+						 UAIO_ENGINE_KERNEL_HANDLE)) {
+					note(reason, rlen,
+					     "%s: not for auto: raw AIO system "
+					     "calls would not reach it",
+					     engines[i]->name);
+					dup = true;
+				}
 				if (!dup)
 					out[(*n)++] = engines[i];
 			}
@@ -108,11 +137,9 @@ static int parse_list(const char *list, const struct uaio_engine **out,
 			if (!dup)
 				out[(*n)++] = e;
 		} else if (known_name(p, len)) {
-			size_t used = strlen(reason);
-			snprintf(reason + used, rlen - used,
-				 "%s%.*s: not built in (no liburing at build "
-				 "time)",
-				 used ? "; " : "", (int)len, p);
+			note(reason, rlen,
+			     "%.*s: not built in (no liburing at build time)",
+			     (int)len, p);
 		} else {
 			uaio__debug("unknown engine \"%.*s\" in \"%s\" "
 				    "(known: kernel, uring, threads, auto)",
@@ -158,10 +185,8 @@ int uaio__setup(int nr_events, io_context_t *ctxp, const char *list)
 			break;
 		if (!host_refusal(ret))
 			goto fail;
-		size_t used = strlen(c->reason);
-		snprintf(c->reason + used, sizeof(c->reason) - used,
-			 "%s%s: io_setup: %s", used ? "; " : "", order[i]->name,
-			 strerror(-ret));
+		note(c->reason, sizeof(c->reason), "%s: io_setup: %s",
+		     order[i]->name, strerror(-ret));
 	}
 	if (i == n) {
 		uaio__debug("no usable engine in \"%s\": %s", list, c->reason);

@@ -171,6 +171,14 @@ static inline const char *uaio__getenv(const char *name)
 	return secure_getenv(name);
 }
 
+/* aio.c: the entry points that syscall.c routes raw calls to. */
+int io_cancel_0_4(io_context_t ctx, struct iocb *iocb, struct io_event *result);
+int uaio__getevents_raw(io_context_t ctx, long min_nr, long nr,
+			struct io_event *events, struct timespec *timeout,
+			const sigset_t *mask);
+/* syscall.c: whether the program's raw AIO system calls reach uaio. */
+bool uaio__raw_calls_routed(void);
+
 /* engine.c: choosing an engine at io_setup. */
 int uaio__setup(int nr_events, io_context_t *ctxp, const char *engines);
 const struct uaio_engine *uaio__engine_by_name(const char *name, size_t len);

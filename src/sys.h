@@ -1,6 +1,6 @@
 /*
- * sys.h - the kernel's AIO system calls, returning -errno (errno is saved
- * and restored by the entry points in aio.c).
+ * sys.h - the kernel's AIO system calls, returning -errno and leaving errno
+ * alone.
  */
 #ifndef UAIO_SYS_H
 #define UAIO_SYS_H
@@ -9,36 +9,73 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static inline long sys_ret(long r)
+/*
+ * A system call by our own instruction, -errno on failure: never through
+ * syscall(), which libaio.so.1 defines for the program (syscall.c).
+ */
+static inline long uaio__raw_syscall6(long nr, long a1, long a2, long a3,
+				      long a4, long a5, long a6)
 {
+#if defined(__x86_64__)
+	register long r10 __asm__("r10") = a4;
+	register long r8 __asm__("r8") = a5;
+	register long r9 __asm__("r9") = a6;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "0"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10),
+			   "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+#elif defined(__aarch64__)
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0") = a1;
+	register long x1 __asm__("x1") = a2;
+	register long x2 __asm__("x2") = a3;
+	register long x3 __asm__("x3") = a4;
+	register long x4 __asm__("x4") = a5;
+	register long x5 __asm__("x5") = a6;
+
+	__asm__ volatile("svc #0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			 : "memory");
+	return x0;
+#else
+	long r = syscall(nr, a1, a2, a3, a4, a5, a6);
 	return r < 0 ? -errno : r;
+#endif
 }
+
+#define RAW(nr, a1, a2, a3, a4, a5, a6)                                        \
+	uaio__raw_syscall6((nr), (long)(a1), (long)(a2), (long)(a3),           \
+			   (long)(a4), (long)(a5), (long)(a6))
 
 static inline long sys_io_setup(unsigned nr, unsigned long *ctxp)
 {
-	return sys_ret(syscall(SYS_io_setup, nr, ctxp));
+	return RAW(SYS_io_setup, nr, ctxp, 0, 0, 0, 0);
 }
 
 static inline long sys_io_destroy(unsigned long ctx)
 {
-	return sys_ret(syscall(SYS_io_destroy, ctx));
+	return RAW(SYS_io_destroy, ctx, 0, 0, 0, 0, 0);
 }
 
 static inline long sys_io_submit(unsigned long ctx, long nr, void *iocbpp)
 {
-	return sys_ret(syscall(SYS_io_submit, ctx, nr, iocbpp));
+	return RAW(SYS_io_submit, ctx, nr, iocbpp, 0, 0, 0);
 }
 
 static inline long sys_io_cancel(unsigned long ctx, void *iocb, void *result)
 {
-	return sys_ret(syscall(SYS_io_cancel, ctx, iocb, result));
+	return RAW(SYS_io_cancel, ctx, iocb, result, 0, 0, 0);
 }
 
 static inline long sys_io_getevents(unsigned long ctx, long min_nr, long nr,
 				    void *events, const void *timeout)
 {
-	return sys_ret(
-	    syscall(SYS_io_getevents, ctx, min_nr, nr, events, timeout));
+	return RAW(SYS_io_getevents, ctx, min_nr, nr, events, timeout, 0);
 }
 
 #ifndef SYS_io_pgetevents
@@ -48,8 +85,7 @@ static inline long sys_io_pgetevents(unsigned long ctx, long min_nr, long nr,
 				     void *events, const void *timeout,
 				     const void *usig)
 {
-	return sys_ret(
-	    syscall(SYS_io_pgetevents, ctx, min_nr, nr, events, timeout, usig));
+	return RAW(SYS_io_pgetevents, ctx, min_nr, nr, events, timeout, usig);
 }
 
 #endif

@@ -17,3 +17,4 @@ foreach(engine IN ITEMS threads uring)
     endforeach()
   endif()
 endforeach()
+

@@ -37,3 +37,15 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/tools/CMakeLists.txt)
     ]] $<TARGET_FILE:seccomp-run>)
   set_tests_properties(seccomp-run.cli PROPERTIES LABELS "tools")
 endif()
+
+# auto in a program whose raw AIO system calls cannot reach uaio (libaio.so.1
+# loaded by dlopen without RTLD_GLOBAL): the system libaio's behaviour.
+add_executable(dlopen-auto dlopen-auto.c)
+target_link_libraries(dlopen-auto PRIVATE uaio_test_helpers)
+add_test(NAME dlopen-auto.plain COMMAND dlopen-auto $<TARGET_FILE:uaio>)
+if(TARGET seccomp-run) # info.cmake builds it
+  add_test(NAME dlopen-auto.no-kernel-aio COMMAND seccomp-run
+    --deny io_setup=ENOSYS -- $<TARGET_FILE:dlopen-auto> $<TARGET_FILE:uaio> 38)
+  set_tests_properties(dlopen-auto.no-kernel-aio PROPERTIES LABELS "fallback" TIMEOUT 30)
+endif()
+set_tests_properties(dlopen-auto.plain PROPERTIES LABELS "fallback" TIMEOUT 30)

@@ -41,3 +41,16 @@ if(UAIO_SYSTEM_LIBAIO_H)
   add_test(NAME abi-layout COMMAND abi-layout)
   set_tests_properties(abi-layout PROPERTIES LABELS "abi" TIMEOUT 30)
 endif()
+
+# Raw AIO system calls mixed with libaio's on one handle, in a program built
+# against uaio and, as MariaDB is, against the system libaio and run on
+# uaio's libaio.so.1 through LD_LIBRARY_PATH.
+uaio_test(raw-syscalls REF TIMEOUT 30)
+if(TARGET raw-syscalls-ref AND NOT UAIO_SANITIZE AND NOT UAIO_TSAN)
+  foreach(engine IN LISTS UAIO_TEST_ENGINES)
+    add_test(NAME raw-syscalls.dropin-${engine} COMMAND raw-syscalls-ref)
+    set_tests_properties(raw-syscalls.dropin-${engine} PROPERTIES
+      ENVIRONMENT "LD_LIBRARY_PATH=$<TARGET_FILE_DIR:uaio>;UAIO_ENGINE=${engine};UAIO_TEST_ENGINE=${engine}"
+      LABELS "${engine};abi" SKIP_RETURN_CODE 77 TIMEOUT 30)
+  endforeach()
+endif()
