@@ -404,6 +404,16 @@ static bool is_dir(int fd)
 	return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Whether a read of a file that gave r bytes of fewer asked stopped at the
+ * end of the file, as the rest of it would. */
+static bool at_eof(const struct emu_req *req, ssize_t r)
+{
+	struct stat st;
+
+	return req->offset >= 0 && fstat(req->fd, &st) == 0 &&
+	       S_ISREG(st.st_mode) && req->offset + r >= st.st_size;
+}
+
 /*
  * A read or write tried with RWF_NOWAIT inside io_submit gave r: 1 when
  * req is complete, 0 when it must wait (req->kind says where), -errno to
@@ -438,8 +448,10 @@ static int after_try(struct emu_ctx *e, struct emu_req *req, ssize_t r)
 		emu_complete(e, req, r);
 		return 1;
 	}
-	/* EAGAIN, or part of it: a stream's read ends with what it got. */
-	if (r > 0 && emu_kind(req) == KIND_STREAM && !is_write(req)) {
+	/* EAGAIN, or part of it: a stream's read ends with what it got, a
+	 * file's too when it reached the end of the file. */
+	if (r > 0 && !is_write(req) &&
+	    (emu_kind(req) == KIND_STREAM || at_eof(req, r))) {
 		emu_complete(e, req, r);
 		return 1;
 	}
