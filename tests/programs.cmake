@@ -49,3 +49,31 @@ endfunction()
 
 uaio_program_test(fio-libaio.sh fio ${UAIO_FIO_CASES})
 uaio_program_test(qemu-img-aio.sh qemu-img ${UAIO_QEMU_IMG_CASES})
+
+# MariaDB's InnoDB (Debian's mariadb-server) with --innodb-linux-aio=aio: it
+# waits with the raw io_getevents system call.  On every engine, the
+# reference, and auto with fs.aio-max-nr used up by aio-hog (serial: it
+# would starve the other tests' kernel contexts).
+add_executable(aio-hog aio-hog.c)
+target_compile_definitions(aio-hog PRIVATE _GNU_SOURCE)
+if(NOT UAIO_TSAN)
+  set(_uaio_mdb_engines ${UAIO_TEST_ENGINES})
+  if(SYSTEM_LIBAIO)
+    list(APPEND _uaio_mdb_engines ref)
+  endif()
+  foreach(engine IN LISTS _uaio_mdb_engines)
+    add_test(NAME mariadb.${engine}
+      COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mariadb.sh
+              $<TARGET_FILE_DIR:uaio> ${engine} ${UAIO_PROGRAM_PRELOAD})
+    set_tests_properties(mariadb.${engine} PROPERTIES
+      LABELS "${engine};programs;mariadb" SKIP_RETURN_CODE 77 TIMEOUT 180)
+  endforeach()
+  foreach(engine IN ITEMS auto ref)
+    add_test(NAME mariadb.${engine}-aio-exhausted
+      COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mariadb.sh
+              $<TARGET_FILE_DIR:uaio> ${engine} ${UAIO_PROGRAM_PRELOAD} auto-exhausted)
+    set_tests_properties(mariadb.${engine}-aio-exhausted PROPERTIES
+      ENVIRONMENT "AIO_HOG=$<TARGET_FILE:aio-hog>"
+      LABELS "programs;mariadb;fallback" SKIP_RETURN_CODE 77 TIMEOUT 180 RUN_SERIAL TRUE)
+  endforeach()
+endif()
