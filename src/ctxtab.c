@@ -8,6 +8,17 @@
  * so a lookup that races with io_destroy reads a stale but valid struct and
  * notices it by the handle or the dead bit.  Setup and destroy serialise on
  * tab_lock; they are not the hot path.
+ *
+ * The table grows by doubling, as far as memory goes: no cap of its own
+ * below the kernel's (fs.aio-max-nr, or vm.max_map_count for its rings).  A
+ * table is rewritten in place to drop tombstones; a grown one replaces it
+ * and the old one is kept, since a lookup may still be reading it (it holds
+ * only NULL, tombstones and pointers to context structs, which live
+ * forever, and the sequence count sends the reader back).
+ *
+ * Context structs sit in blocks, numbered: an emulated ring's header says
+ * the number of its context (UAIO_RING_ID), so that a ring the program
+ * moved with mremap() leads back to its context.
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -17,27 +28,44 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "sys.h"
+#include "uaccess.h"
 
-#define TAB_BITS 16
-#define TAB_SIZE (1u << TAB_BITS)
-#define TAB_MAX_LIVE (TAB_SIZE / 2)
+#define TAB_MIN_BITS 10
 #define TOMBSTONE ((struct uaio_ctx *)1)
+#define BLOCK 256u /* context structs per block */
 
-static _Atomic(struct uaio_ctx *) *tab;
+struct table {
+	unsigned bits;
+	_Atomic(struct uaio_ctx *) slot[];
+};
+
+static _Atomic(struct table *) tab;
 static _Atomic unsigned tab_seq; /* odd while the table is rewritten */
 static unsigned tab_live, tab_tombs;
 static pthread_mutex_t tab_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct uaio_ctx *free_ctxs;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+/* Context structs by number: blocks of BLOCK, never freed. */
+static struct uaio_ctx **blocks;
+static unsigned nblocks, nallocated;
+/* Kernel-engine contexts by the kernel's ring id (its index). */
+static struct uaio_ctx **kernel_ids;
+static unsigned nkernel_ids;
 /* The last context this thread took a reference on, until it puts one. */
 static __thread struct uaio_ctx *held
     __attribute__((tls_model("initial-exec")));
 
-static inline unsigned slot_of(unsigned long handle)
+static inline unsigned size_of(const struct table *t)
+{
+	return 1u << t->bits;
+}
+
+static inline unsigned slot_of(const struct table *t, unsigned long handle)
 {
 	/* Handles are page-aligned addresses: mix the page number. */
 	return (unsigned)(((handle >> 12) * 0x9e3779b97f4a7c15ull) >>
-			  (64 - TAB_BITS));
+			  (64 - t->bits));
 }
 
 static void tab_write_begin(void)
@@ -49,6 +77,11 @@ static void tab_write_begin(void)
 static void tab_write_end(void)
 {
 	atomic_fetch_add_explicit(&tab_seq, 1, memory_order_release);
+}
+
+static struct table *tab_now(void)
+{
+	return atomic_load_explicit(&tab, memory_order_acquire);
 }
 
 /* The child of a fork owns no context: forget them all (POSIX: one thread). */
@@ -64,14 +97,16 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
+	struct table *t = tab_now();
+
 	/*
 	 * The parent's context structs, threads and rings stay where they are
-	 * (copy-on-write, never touched again); only the index is emptied.
-	 * They are not put on the free list: their engine state may be
-	 * mid-update by threads that no longer exist.
+	 * (never touched again); only the index is emptied.  They are not put
+	 * on the free list: their engine state may be mid-update by threads
+	 * that no longer exist.
 	 */
-	if (tab)
-		memset((void *)tab, 0, TAB_SIZE * sizeof(*tab));
+	if (t)
+		memset((void *)t->slot, 0, size_of(t) * sizeof(t->slot[0]));
 	tab_live = tab_tombs = 0;
 	atomic_store(&tab_seq, 0);
 	pthread_mutex_init(&tab_lock, NULL);
@@ -80,6 +115,28 @@ static void atfork_child(void)
 static void atfork_init(void)
 {
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+/* Under tab_lock: a struct never used, numbered. */
+static struct uaio_ctx *ctx_new(void)
+{
+	struct uaio_ctx *c;
+
+	if (nallocated == nblocks * BLOCK) {
+		struct uaio_ctx **nb =
+		    realloc(blocks, (nblocks + 1) * sizeof(*blocks));
+		if (!nb)
+			return NULL;
+		blocks = nb;
+		blocks[nblocks] = calloc(BLOCK, sizeof(struct uaio_ctx));
+		if (!blocks[nblocks])
+			return NULL;
+		nblocks++;
+	}
+	c = &blocks[nallocated / BLOCK][nallocated % BLOCK];
+	c->number = nallocated++;
+	atomic_init(&c->users, CTX_DEAD);
+	return c;
 }
 
 struct uaio_ctx *uaio__ctx_alloc(void)
@@ -91,13 +148,11 @@ struct uaio_ctx *uaio__ctx_alloc(void)
 	c = free_ctxs;
 	if (c)
 		free_ctxs = c->next_free;
+	else
+		c = ctx_new();
 	pthread_mutex_unlock(&tab_lock);
-	if (!c) {
-		c = calloc(1, sizeof(*c));
-		if (!c)
-			return NULL;
-		atomic_init(&c->users, CTX_DEAD);
-	}
+	if (!c)
+		return NULL;
 	c->engine = NULL;
 	c->priv = NULL;
 	c->reason[0] = '\0';
@@ -117,136 +172,159 @@ void uaio__ctx_free(struct uaio_ctx *c)
 	pthread_mutex_unlock(&tab_lock);
 }
 
-/* Rebuild in place without tombstones; lookups retry meanwhile. */
-static void tab_rehash(void)
+static void put_slot(struct table *t, struct uaio_ctx *c)
 {
-	struct uaio_ctx **live = malloc(tab_live * sizeof(*live));
+	unsigned long h =
+	    atomic_load_explicit(&c->handle, memory_order_relaxed);
+	unsigned i = slot_of(t, h);
+
+	for (;;) {
+		struct uaio_ctx *o =
+		    atomic_load_explicit(&t->slot[i], memory_order_relaxed);
+		if (!o || o == TOMBSTONE) {
+			if (o == TOMBSTONE)
+				tab_tombs--;
+			atomic_store_explicit(&t->slot[i], c,
+					      memory_order_release);
+			return;
+		}
+		i = (i + 1) & (size_of(t) - 1);
+	}
+}
+
+/*
+ * Under tab_lock: rebuild the table with 2^bits slots and no tombstones,
+ * in place when the size stays; lookups retry meanwhile.  false if out of
+ * memory (then nothing changed).
+ */
+static bool tab_rebuild(unsigned bits)
+{
+	struct table *old = tab_now(), *t = old;
+	struct uaio_ctx **live = malloc((tab_live + 1) * sizeof(*live));
 	unsigned n = 0;
 
 	if (!live)
-		return; /* tombstones only cost probe length */
-	for (unsigned i = 0; i < TAB_SIZE; i++) {
+		return false;
+	if (!old || old->bits != bits) {
+		/* calloc, not mmap: leak checkers scan it for the contexts. */
+		t = calloc(1, sizeof(*t) +
+				  ((size_t)1 << bits) * sizeof(t->slot[0]));
+		if (!t) {
+			free(live);
+			return false;
+		}
+		t->bits = bits;
+	}
+	for (unsigned i = 0; old && i < size_of(old); i++) {
 		struct uaio_ctx *c =
-		    atomic_load_explicit(&tab[i], memory_order_relaxed);
+		    atomic_load_explicit(&old->slot[i], memory_order_relaxed);
 		if (c && c != TOMBSTONE)
 			live[n++] = c;
 	}
 	tab_write_begin();
-	for (unsigned i = 0; i < TAB_SIZE; i++)
-		atomic_store_explicit(&tab[i], NULL, memory_order_relaxed);
-	for (unsigned k = 0; k < n; k++) {
-		unsigned i = slot_of(atomic_load_explicit(
-		    &live[k]->handle, memory_order_relaxed));
-		while (atomic_load_explicit(&tab[i], memory_order_relaxed))
-			i = (i + 1) & (TAB_SIZE - 1);
-		atomic_store_explicit(&tab[i], live[k], memory_order_relaxed);
-	}
+	if (t == old)
+		for (unsigned i = 0; i < size_of(t); i++)
+			atomic_store_explicit(&t->slot[i], NULL,
+					      memory_order_relaxed);
 	tab_tombs = 0;
+	for (unsigned k = 0; k < n; k++)
+		put_slot(t, live[k]);
+	atomic_store_explicit(&tab, t, memory_order_release);
 	tab_write_end();
 	free(live);
+	/* An old table is kept: a lookup may still be scanning it. */
+	return true;
+}
+
+/* Under tab_lock: room for one more. */
+static int tab_reserve(void)
+{
+	struct table *t = tab_now();
+
+	if (!t)
+		return tab_rebuild(TAB_MIN_BITS) ? 0 : -ENOMEM;
+	if ((tab_live + 1) * 2 > size_of(t))
+		return tab_rebuild(t->bits + 1) ? 0 : -ENOMEM;
+	if (tab_live + tab_tombs + 1 >= size_of(t) * 3 / 4)
+		(void)tab_rebuild(t->bits); /* tombstones only cost probes */
+	return 0;
 }
 
 /* Make c (with c->handle set) visible to lookups and alive. */
 int uaio__ctx_publish(struct uaio_ctx *c)
 {
-	unsigned long h =
-	    atomic_load_explicit(&c->handle, memory_order_relaxed);
-	unsigned i;
-	int ret = 0;
+	int ret;
 
 	pthread_mutex_lock(&tab_lock);
-	if (!tab) {
-		/* calloc, not mmap: leak checkers scan it for the contexts. */
-		void *p = calloc(TAB_SIZE, sizeof(*tab));
-		if (!p) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		atomic_store_explicit((_Atomic(void *) *)&tab, p,
-				      memory_order_release);
+	ret = tab_reserve();
+	if (!ret) {
+		/* Alive before visible, so a lookup never finds it dead by
+		 * mistake. */
+		atomic_store_explicit(&c->users, 0, memory_order_release);
+		put_slot(tab_now(), c);
+		tab_live++;
 	}
-	if (tab_live >= TAB_MAX_LIVE) {
-		ret = -EAGAIN;
-		goto out;
-	}
-	if (tab_live + tab_tombs >= TAB_SIZE * 3 / 4)
-		tab_rehash();
-	/* Alive before visible, so a lookup never finds it dead by mistake. */
-	atomic_store_explicit(&c->users, 0, memory_order_release);
-	i = slot_of(h);
-	for (;;) {
-		struct uaio_ctx *o =
-		    atomic_load_explicit(&tab[i], memory_order_relaxed);
-		if (!o || o == TOMBSTONE) {
-			if (o == TOMBSTONE)
-				tab_tombs--;
-			atomic_store_explicit(&tab[i], c, memory_order_release);
-			break;
-		}
-		i = (i + 1) & (TAB_SIZE - 1);
-	}
-	tab_live++;
-out:
 	pthread_mutex_unlock(&tab_lock);
 	return ret;
 }
 
-static void tab_remove(struct uaio_ctx *c)
+/* Under tab_lock. */
+static void tab_remove_locked(struct uaio_ctx *c)
 {
+	struct table *t = tab_now();
 	unsigned long h =
 	    atomic_load_explicit(&c->handle, memory_order_relaxed);
-	unsigned i = slot_of(h);
+	unsigned i = t ? slot_of(t, h) : 0;
 
-	pthread_mutex_lock(&tab_lock);
-	for (unsigned n = 0; n < TAB_SIZE; n++, i = (i + 1) & (TAB_SIZE - 1)) {
+	for (unsigned n = 0; t && n < size_of(t);
+	     n++, i = (i + 1) & (size_of(t) - 1)) {
 		struct uaio_ctx *o =
-		    atomic_load_explicit(&tab[i], memory_order_relaxed);
+		    atomic_load_explicit(&t->slot[i], memory_order_relaxed);
 		if (!o)
 			break;
 		if (o == c) {
-			atomic_store_explicit(&tab[i], TOMBSTONE,
+			atomic_store_explicit(&t->slot[i], TOMBSTONE,
 					      memory_order_release);
 			tab_live--;
 			tab_tombs++;
 			break;
 		}
 	}
-	pthread_mutex_unlock(&tab_lock);
 }
 
 void uaio__ctx_foreach(void (*fn)(unsigned long handle))
 {
-	for (unsigned i = 0; i < TAB_SIZE; i++) {
+	for (unsigned i = 0;; i++) {
 		unsigned long h = 0;
+		bool end;
 
 		/* fn runs unlocked: it may destroy the context. */
 		pthread_mutex_lock(&tab_lock);
-		if (tab) {
-			struct uaio_ctx *c =
-			    atomic_load_explicit(&tab[i], memory_order_relaxed);
+		struct table *t = tab_now();
+		end = !t || i >= size_of(t);
+		if (!end) {
+			struct uaio_ctx *c = atomic_load_explicit(
+			    &t->slot[i], memory_order_relaxed);
 			if (c && c != TOMBSTONE)
 				h = atomic_load_explicit(&c->handle,
 							 memory_order_relaxed);
 		}
 		pthread_mutex_unlock(&tab_lock);
-		if (!tab)
+		if (end)
 			return;
 		if (h)
 			fn(h);
 	}
 }
 
-static struct uaio_ctx *tab_find(unsigned long handle)
+static struct uaio_ctx *tab_find(const struct table *t, unsigned long handle)
 {
-	_Atomic(struct uaio_ctx *) *t =
-	    atomic_load_explicit((_Atomic(void *) *)&tab, memory_order_acquire);
-	unsigned i = slot_of(handle);
+	unsigned i = slot_of(t, handle);
 
-	if (!t)
-		return NULL;
-	for (unsigned n = 0; n < TAB_SIZE; n++, i = (i + 1) & (TAB_SIZE - 1)) {
+	for (unsigned n = 0; n < size_of(t);
+	     n++, i = (i + 1) & (size_of(t) - 1)) {
 		struct uaio_ctx *c =
-		    atomic_load_explicit(&t[i], memory_order_acquire);
+		    atomic_load_explicit(&t->slot[i], memory_order_acquire);
 		if (!c)
 			return NULL;
 		if (c != TOMBSTONE &&
@@ -269,27 +347,99 @@ static bool ctx_tryget(struct uaio_ctx *c)
 	return true;
 }
 
+/* Under tab_lock: the context whose ring's id field says id, if any. */
+static struct uaio_ctx *by_ring_id(unsigned id)
+{
+	unsigned k = id & ~UAIO_RING_ID;
+
+	if (!(id & UAIO_RING_ID))
+		return id < nkernel_ids ? kernel_ids[id] : NULL;
+	return k < nallocated ? &blocks[k / BLOCK][k % BLOCK] : NULL;
+}
+
+void uaio__ctx_kernel_id(struct uaio_ctx *c, unsigned id, bool live)
+{
+	pthread_mutex_lock(&tab_lock);
+	if (id >= nkernel_ids && live) {
+		unsigned n = id + 64;
+		struct uaio_ctx **p = realloc(kernel_ids, n * sizeof(*p));
+
+		if (p) {
+			memset(p + nkernel_ids, 0,
+			       (n - nkernel_ids) * sizeof(*p));
+			kernel_ids = p;
+			nkernel_ids = n;
+		}
+	}
+	if (id < nkernel_ids && (live || kernel_ids[id] == c))
+		kernel_ids[id] = live ? c : NULL;
+	pthread_mutex_unlock(&tab_lock);
+}
+
+/*
+ * A ring the program moved with mremap(): the header at the new handle
+ * names the context (UAIO_RING_ID, or the kernel's index for a kernel
+ * context); the context moves to the new handle if its ring is no longer
+ * at the old one.  Read with checked reads: handle may be garbage.  true
+ * when the registry changed.
+ */
+static bool find_moved(unsigned long handle)
+{
+	struct aio_ring now, old;
+	struct uaio_ctx *c;
+	bool moved = false;
+
+	if ((handle & 4095) || uaio__uread(&now, (void *)handle, sizeof(now)) ||
+	    now.magic != AIO_RING_MAGIC)
+		return false;
+	pthread_mutex_lock(&tab_lock);
+	c = by_ring_id(now.id);
+	if (c && !(atomic_load(&c->users) & CTX_DEAD) &&
+	    atomic_load(&c->handle) != handle &&
+	    (uaio__uread(&old, (void *)atomic_load(&c->handle), sizeof(old)) ||
+	     old.magic != AIO_RING_MAGIC || old.id != now.id)) {
+		tab_remove_locked(c);
+		atomic_store(&c->handle, handle);
+		(void)tab_reserve(); /* a tombstone was freed: cannot fail */
+		put_slot(tab_now(), c);
+		tab_live++;
+		moved = true;
+	}
+	pthread_mutex_unlock(&tab_lock);
+	return moved;
+}
+
 /*
  * The context for handle with a reference held, or NULL.  The reference
  * keeps io_destroy from freeing the engine state until uaio__ctx_put().
  */
 struct uaio_ctx *uaio__ctx_get(unsigned long handle)
 {
+	bool looked = false;
+
 	uaio__note_caller();
 	for (;;) {
 		unsigned seq =
 		    atomic_load_explicit(&tab_seq, memory_order_acquire);
+		struct table *t;
 		struct uaio_ctx *c;
 
 		if (seq & 1) {
 			sched_yield();
 			continue;
 		}
-		c = tab_find(handle);
+		t = tab_now();
+		c = t ? tab_find(t, handle) : NULL;
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&tab_seq, memory_order_relaxed) != seq)
 			continue;
-		if (!c || !ctx_tryget(c))
+		if (!c) {
+			if (looked || !find_moved(handle))
+				return NULL;
+			looked = true;
+			continue;
+		}
+		if (!ctx_tryget(c))
 			return NULL;
 		/* Recycled for another handle between find and get? */
 		if (atomic_load_explicit(&c->handle, memory_order_relaxed) !=
@@ -309,8 +459,7 @@ void uaio__ctx_put(struct uaio_ctx *c)
 	held = NULL;
 	if ((v & CTX_DEAD) && v <= CTX_DEAD + 2)
 		/* The destroyer may wait for exactly this. */
-		syscall(SYS_futex, &c->users, FUTEX_WAKE_PRIVATE, 1, NULL, NULL,
-			0);
+		RAW(SYS_futex, &c->users, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
 bool uaio__ctx_kill(struct uaio_ctx *c)
@@ -323,7 +472,9 @@ bool uaio__ctx_kill(struct uaio_ctx *c)
 	} while (!atomic_compare_exchange_weak_explicit(
 	    &c->users, &v, v | CTX_DEAD, memory_order_acq_rel,
 	    memory_order_relaxed));
-	tab_remove(c);
+	pthread_mutex_lock(&tab_lock);
+	tab_remove_locked(c);
+	pthread_mutex_unlock(&tab_lock);
 	return true;
 }
 
@@ -339,6 +490,5 @@ void uaio__ctx_wait_idle(struct uaio_ctx *c, unsigned extra_refs)
 	/* The destroyer holds one reference of its own. */
 	while ((v = atomic_load_explicit(&c->users, memory_order_acquire)) !=
 	       CTX_DEAD + 1 + extra_refs)
-		syscall(SYS_futex, &c->users, FUTEX_WAIT_PRIVATE, v, NULL, NULL,
-			0);
+		RAW(SYS_futex, &c->users, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
 }

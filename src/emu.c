@@ -26,7 +26,7 @@
 
 int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events)
 {
-	int ret = ring_init(&e->ring, nr_events);
+	int ret = ring_init(&e->ring, nr_events, UAIO_RING_ID | c->number);
 
 	if (ret)
 		return ret;
@@ -38,7 +38,7 @@ int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events)
 		if (e->wakefd >= 0)
 			close(e->wakefd);
 		free(e->reqs);
-		ring_fini(&e->ring);
+		ring_fini(&e->ring, e->ring.user);
 		return ret;
 	}
 	pthread_mutex_init(&e->free_lock, NULL);
@@ -55,10 +55,13 @@ int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events)
 
 void emu_fini(struct emu_ctx *e)
 {
+	char *user = (char *)atomic_load(&e->ctx->handle);
+
 	close(e->wakefd);
 	free(e->reqs);
 	pthread_mutex_destroy(&e->free_lock);
-	ring_fini(&e->ring);
+	/* The handle is not set when io_setup fails midway. */
+	ring_fini(&e->ring, user ? user : e->ring.user);
 }
 
 static struct emu_req *req_get(struct emu_ctx *e)

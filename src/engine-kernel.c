@@ -36,6 +36,8 @@ static int kernel_setup(struct uaio_ctx *c, unsigned nr_events)
 	if (ret < 0)
 		return (int)ret;
 	atomic_store(&c->handle, ctx);
+	c->priv = (void *)(uintptr_t)((struct aio_ring *)ctx)->id;
+	uaio__ctx_kernel_id(c, (unsigned)(uintptr_t)c->priv, true);
 	return 0;
 }
 
@@ -75,7 +77,7 @@ static void kernel_kill(struct uaio_ctx *c)
 
 static void kernel_destroy(struct uaio_ctx *c)
 {
-	(void)c;
+	uaio__ctx_kernel_id(c, (unsigned)(uintptr_t)c->priv, false);
 }
 
 const struct uaio_engine uaio__engine_kernel = {

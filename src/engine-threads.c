@@ -587,7 +587,7 @@ static int threads_setup(struct uaio_ctx *c, unsigned nr_events)
 	if (t->max > t->e.ring.nr)
 		t->max = t->e.ring.nr;
 	c->priv = &t->e;
-	atomic_store(&c->handle, (unsigned long)t->e.ring.ar);
+	atomic_store(&c->handle, (unsigned long)t->e.ring.user);
 	return 0;
 }
 

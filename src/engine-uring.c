@@ -98,6 +98,7 @@ struct uctx {
 	int evfd; /* registered: wakes the completion thread */
 	pthread_mutex_t thread_lock;
 	_Atomic bool started; /* the completion thread, started when needed */
+	_Atomic bool idle;    /* it sleeps until its eventfd is written */
 	_Atomic bool stop;
 	pthread_t thread;
 };
@@ -142,6 +143,8 @@ static inline void enter(struct uctx *u)
 		evfd_enable(u, false);
 }
 
+static void kick_thread(struct uctx *u);
+
 static inline void leave(struct uctx *u)
 {
 	if (atomic_fetch_sub_explicit(&u->inside, 1, memory_order_acq_rel) ==
@@ -151,9 +154,14 @@ static inline void leave(struct uctx *u)
 			evfd_enable(u, true);
 		if (cq_pending(u))
 			drain(u, false);
-		/* Someone must publish what completes while nobody is in. */
-		if (ring_in_flight(&u->e.ring))
+		/* Someone must publish what completes while nobody is in:
+		 * the completion thread, woken if it sleeps without a tick
+		 * (in reaper mode no eventfd signal would wake it). */
+		if (ring_in_flight(&u->e.ring)) {
 			ensure_thread(u);
+			if (atomic_load(&u->idle))
+				kick_thread(u);
+		}
 	}
 }
 
@@ -681,8 +689,17 @@ static void *completion_main(void *arg)
 		 * Otherwise the eventfd wakes us, with a long timeout while
 		 * requests are in flight in case a signal were ever missed.
 		 */
-		int timeout = !busy ? -1 : reaper ? 10 : 1000;
+		int timeout = reaper ? 10 : 1000;
+
+		if (!busy) {
+			/* Idle before looking again: a call that leaves
+			 * requests in flight then sees the flag and kicks. */
+			atomic_store(&u->idle, true);
+			if (!ring_in_flight(&u->e.ring))
+				timeout = -1;
+		}
 		int pr = poll(&p, 1, timeout);
+		atomic_store(&u->idle, false);
 
 		if (pr > 0) {
 			uint64_t v;
@@ -970,7 +987,7 @@ static int uring_setup(struct uaio_ctx *c, unsigned nr_events)
 	atomic_init(&u->cancel_res, 0);
 	atomic_init(&u->started, false);
 	atomic_init(&u->stop, false);
-	u->handle = (unsigned long)u->e.ring.ar;
+	u->handle = (unsigned long)u->e.ring.user;
 	c->priv = u;
 	atomic_store(&c->handle, u->handle);
 	return 0;

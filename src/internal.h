@@ -99,6 +99,13 @@ extern const struct uaio_engine uaio__engine_threads;
 extern const struct uaio_engine uaio__engine_uring;
 #endif
 
+/*
+ * An emulated ring's id field: this bit and its context's number, so that a
+ * ring the program moved leads back to its context (the kernel's ids are
+ * small indexes).
+ */
+#define UAIO_RING_ID 0x80000000u
+
 /* users: the number of callers inside, plus CTX_DEAD once destroyed. */
 #define CTX_DEAD (1u << 31)
 
@@ -109,6 +116,7 @@ extern const struct uaio_engine uaio__engine_uring;
 struct uaio_ctx {
 	_Atomic unsigned long handle; /* the io_context_t; 0 when free */
 	_Atomic unsigned users;
+	unsigned number; /* this struct's, for ever: see UAIO_RING_ID */
 	const struct uaio_engine *engine;
 	void *priv;		      /* the engine's state */
 	char reason[UAIO_REASON_MAX]; /* why earlier engines were skipped */
@@ -122,6 +130,9 @@ void uaio__ctx_free(struct uaio_ctx *c);
 int uaio__ctx_publish(struct uaio_ctx *c);
 struct uaio_ctx *uaio__ctx_get(unsigned long handle);
 void uaio__ctx_put(struct uaio_ctx *c);
+/* A kernel-engine context's ring id (the kernel's index), so that a ring
+ * the program moved leads back to it; live false when it goes. */
+void uaio__ctx_kernel_id(struct uaio_ctx *c, unsigned id, bool live);
 /* Mark dead and unpublish; false if it already was (a racing destroy). */
 bool uaio__ctx_kill(struct uaio_ctx *c);
 /* Wait until no caller but the destroyer (and extra_refs) is inside. */

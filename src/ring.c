@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "ring.h"
@@ -35,21 +34,17 @@ unsigned uaio__ring_nr(unsigned nr_events, size_t *bytes)
 			  sizeof(struct io_event));
 }
 
-int ring_init(struct ring *r, unsigned nr_events)
+int ring_init(struct ring *r, unsigned nr_events, unsigned id)
 {
 	struct aio_ring *ar;
+	char *user, *alias;
 	size_t bytes;
 	unsigned nr = uaio__ring_nr(nr_events, &bytes);
 
-	/*
-	 * MAP_PRIVATE: a forked child gets a copy, readable like the
-	 * kernel's dead ring, and cannot disturb the parent's.
-	 */
-	ar = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (ar == MAP_FAILED)
+	if (arena_alloc(bytes, &user, &alias))
 		return -ENOMEM;
-	ar->id = ~0u;
+	ar = (struct aio_ring *)alias;
+	ar->id = id;
 	ar->nr = nr;
 	ar->head = ar->tail = 0;
 	ar->magic = AIO_RING_MAGIC;
@@ -57,6 +52,7 @@ int ring_init(struct ring *r, unsigned nr_events)
 	ar->incompat_features = AIO_RING_INCOMPAT_FEATURES;
 	ar->header_length = sizeof(struct aio_ring);
 	r->ar = ar;
+	r->user = user;
 	r->nr = nr;
 	atomic_init(&r->acct, 0);
 	r->bytes = bytes;
@@ -65,9 +61,9 @@ int ring_init(struct ring *r, unsigned nr_events)
 	return 0;
 }
 
-void ring_fini(struct ring *r)
+void ring_fini(struct ring *r, char *user_now)
 {
-	munmap(r->ar, r->bytes);
+	arena_free((char *)r->ar, r->bytes, user_now);
 	pthread_mutex_destroy(&r->produce_lock);
 	pthread_mutex_destroy(&r->consume_lock);
 	r->ar = NULL;

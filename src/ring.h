@@ -7,7 +7,8 @@
 #include "internal.h"
 
 struct ring {
-	struct aio_ring *ar; /* also the context handle */
+	struct aio_ring *ar; /* the library's view: see arena.c */
+	char *user;	     /* the program's view at first: the handle */
 	unsigned nr;	     /* slots; at most nr - 1 events outstanding */
 	size_t bytes;
 	pthread_mutex_t produce_lock;
@@ -21,8 +22,14 @@ struct ring {
 	_Atomic uint64_t acct;
 };
 
-int ring_init(struct ring *r, unsigned nr_events);
-void ring_fini(struct ring *r);
+/* A ring for io_setup(nr_events), its header's id field set to id. */
+int ring_init(struct ring *r, unsigned nr_events, unsigned id);
+/* user_now: where the program's view of it is now (it may have moved). */
+void ring_fini(struct ring *r, char *user_now);
+
+/* arena.c: the memory of rings, seen at two addresses. */
+int arena_alloc(size_t bytes, char **user, char **alias);
+void arena_free(char *alias, size_t bytes, char *user_now);
 /*
  * Take a slot for a request, as aio_get_req() does: false when requests in
  * flight plus events not consumed would exceed nr - 1, so that every
