@@ -46,8 +46,13 @@ static unsigned tab_live, tab_tombs;
 static pthread_mutex_t tab_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct uaio_ctx *free_ctxs;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-/* Context structs by number: blocks of BLOCK, never freed. */
-static struct uaio_ctx **blocks;
+/*
+ * Context structs by number: blocks of BLOCK, never freed nor moved, so
+ * that uaio__ctx_at() reads them without a lock.  At most 2^23 contexts,
+ * as many as the uring engine's user_data can name.
+ */
+#define MAX_BLOCKS ((1u << 23) / BLOCK)
+static struct uaio_ctx *_Atomic blocks[MAX_BLOCKS];
 static unsigned nblocks, nallocated;
 /* Kernel-engine contexts by the kernel's ring id (its index). */
 static struct uaio_ctx **kernel_ids;
@@ -107,6 +112,10 @@ static void atfork_child(void)
 	 */
 	if (t)
 		memset((void *)t->slot, 0, size_of(t) * sizeof(t->slot[0]));
+	/* Dead to lookups by number too (uaio__ctx_get_number()). */
+	for (unsigned k = 0; k < nallocated; k++)
+		atomic_store_explicit(&blocks[k / BLOCK][k % BLOCK].users,
+				      CTX_DEAD, memory_order_relaxed);
 	tab_live = tab_tombs = 0;
 	atomic_store(&tab_seq, 0);
 	pthread_mutex_init(&tab_lock, NULL);
@@ -123,14 +132,15 @@ static struct uaio_ctx *ctx_new(void)
 	struct uaio_ctx *c;
 
 	if (nallocated == nblocks * BLOCK) {
-		struct uaio_ctx **nb =
-		    realloc(blocks, (nblocks + 1) * sizeof(*blocks));
-		if (!nb)
+		struct uaio_ctx *b;
+
+		if (nblocks == MAX_BLOCKS)
 			return NULL;
-		blocks = nb;
-		blocks[nblocks] = calloc(BLOCK, sizeof(struct uaio_ctx));
-		if (!blocks[nblocks])
+		b = calloc(BLOCK, sizeof(struct uaio_ctx));
+		if (!b)
 			return NULL;
+		atomic_store_explicit(&blocks[nblocks], b,
+				      memory_order_release);
 		nblocks++;
 	}
 	c = &blocks[nallocated / BLOCK][nallocated % BLOCK];
@@ -153,6 +163,7 @@ struct uaio_ctx *uaio__ctx_alloc(void)
 	pthread_mutex_unlock(&tab_lock);
 	if (!c)
 		return NULL;
+	c->gen++;
 	c->engine = NULL;
 	c->priv = NULL;
 	c->reason[0] = '\0';
@@ -164,6 +175,9 @@ struct uaio_ctx *uaio__ctx_alloc(void)
 /* Back to the free list: the struct must stay readable forever. */
 void uaio__ctx_free(struct uaio_ctx *c)
 {
+	/* The destroyer's reference ends here, not in uaio__ctx_put(). */
+	if (held == c)
+		held = NULL;
 	atomic_store_explicit(&c->users, CTX_DEAD, memory_order_release);
 	atomic_store_explicit(&c->handle, 0, memory_order_release);
 	pthread_mutex_lock(&tab_lock);
@@ -450,6 +464,30 @@ struct uaio_ctx *uaio__ctx_get(unsigned long handle)
 		held = c;
 		return c;
 	}
+}
+
+struct uaio_ctx *uaio__ctx_at(unsigned number)
+{
+	return &atomic_load_explicit(&blocks[number / BLOCK],
+				     memory_order_acquire)[number % BLOCK];
+}
+
+struct uaio_ctx *uaio__ctx_get_number(unsigned number, unsigned gen)
+{
+	struct uaio_ctx *c = NULL;
+
+	pthread_mutex_lock(&tab_lock);
+	if (number < nallocated)
+		c = &blocks[number / BLOCK][number % BLOCK];
+	pthread_mutex_unlock(&tab_lock);
+	if (!c || !ctx_tryget(c))
+		return NULL;
+	if (c->gen != gen) {
+		uaio__ctx_put(c);
+		return NULL;
+	}
+	held = c;
+	return c;
 }
 
 void uaio__ctx_put(struct uaio_ctx *c)

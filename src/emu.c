@@ -16,7 +16,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,31 +23,29 @@
 #include "stats.h"
 #include "uaccess.h"
 
-int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events)
+int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events,
+	     const struct emu_ops *ops)
 {
 	int ret = ring_init(&e->ring, nr_events, UAIO_RING_ID | c->number);
 
 	if (ret)
 		return ret;
 	e->ctx = c;
-	e->reqs = calloc(e->ring.nr, sizeof(*e->reqs));
-	e->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!e->reqs || e->wakefd < 0) {
-		ret = e->wakefd < 0 ? -errno : -ENOMEM;
-		if (e->wakefd >= 0)
-			close(e->wakefd);
-		free(e->reqs);
+	e->ops = ops;
+	e->nchunks = (e->ring.nr + EMU_CHUNK - 1) / EMU_CHUNK;
+	e->chunks = calloc(e->nchunks, sizeof(*e->chunks));
+	if (!e->chunks) {
 		ring_fini(&e->ring, e->ring.user);
-		return ret;
+		return -ENOMEM;
 	}
-	pthread_mutex_init(&e->free_lock, NULL);
+	e->allocated = 0;
 	e->free = NULL;
-	for (unsigned i = e->ring.nr; i-- > 0;) {
-		e->reqs[i].next = e->free;
-		e->free = &e->reqs[i];
-	}
+	e->fdw = NULL;
+	pthread_mutex_init(&e->free_lock, NULL);
+	pthread_mutex_init(&e->fdw_lock, NULL);
+	atomic_init(&e->wake_seq, 0);
 	atomic_init(&e->waiters, 0);
-	atomic_init(&e->wake_pending, false);
+	atomic_init(&e->fd_waiters, 0);
 	atomic_init(&e->dead, false);
 	return 0;
 }
@@ -57,30 +54,63 @@ void emu_fini(struct emu_ctx *e)
 {
 	char *user = (char *)atomic_load(&e->ctx->handle);
 
-	close(e->wakefd);
-	free(e->reqs);
+	for (unsigned i = 0; i < e->nchunks; i++)
+		free(atomic_load_explicit(&e->chunks[i], memory_order_relaxed));
+	free(e->chunks);
 	pthread_mutex_destroy(&e->free_lock);
+	pthread_mutex_destroy(&e->fdw_lock);
 	/* The handle is not set when io_setup fails midway. */
 	ring_fini(&e->ring, user ? user : e->ring.user);
 }
 
+/* Under free_lock: one more chunk of free requests; false if no memory. */
+static bool grow(struct emu_ctx *e)
+{
+	unsigned k = e->allocated / EMU_CHUNK;
+	struct emu_req *ch;
+
+	if (k >= e->nchunks)
+		return false;
+	ch = calloc(EMU_CHUNK, sizeof(*ch));
+	if (!ch)
+		return false;
+	for (unsigned i = EMU_CHUNK; i-- > 0;) {
+		ch[i].index = k * EMU_CHUNK + i;
+		ch[i].ectx = e;
+		ch[i].next = e->free;
+		e->free = &ch[i];
+	}
+	/* Published for emu_req_at() and emu_find() after it is filled. */
+	atomic_store_explicit(&e->chunks[k], ch, memory_order_release);
+	e->allocated += EMU_CHUNK;
+	return true;
+}
+
+/* A free request, or NULL when none can be allocated (io_submit says
+ * EAGAIN, as when the kernel cannot allocate a kiocb). */
 static struct emu_req *req_get(struct emu_ctx *e)
 {
 	struct emu_req *req;
 
 	pthread_mutex_lock(&e->free_lock);
+	if (!e->free && !grow(e)) {
+		pthread_mutex_unlock(&e->free_lock);
+		return NULL;
+	}
 	req = e->free;
 	e->free = req->next;
 	pthread_mutex_unlock(&e->free_lock);
-	/* A slot guarantees a request: there are as many as slots. */
 	req->next = NULL;
 	req->cancelled = false;
 	req->resfd = -1;
 	req->fd_owned = false;
 	req->kind = KIND_UNKNOWN;
 	req->done = 0;
+	req->eflags = 0;
+	req->owner = 0;
 	req->iov = req->iov_fast;
 	req->gen++;
+	req->state = REQ_RUNNING; /* the engine says where it waits */
 	return req;
 }
 
@@ -185,9 +215,10 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 	return np;
 }
 
-int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
-	       emu_try_fn try_now, emu_start_fn start)
+int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 {
+	int (*try_now)(struct emu_ctx *, struct emu_req *) = e->ops->try_now;
+	void (*start)(struct emu_ctx *, struct emu_req **, int) = e->ops->start;
 	struct emu_req *batch[SUBMIT_CHUNK];
 	struct iocb *ptrs[SUBMIT_CHUNK];
 	struct iocb cbs[SUBMIT_CHUNK];
@@ -233,6 +264,11 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 			break;
 		}
 		req = req_get(e);
+		if (!req) {
+			ring_unreserve(&e->ring);
+			ret = -EAGAIN;
+			break;
+		}
 		ret = uaio__prep_iocb(user, &cb, req, &memo);
 		if (ret) {
 			req_put(e, req);
@@ -275,18 +311,15 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
 
 void emu_wake(struct emu_ctx *e)
 {
-	/* Pairs with the fence in emu_getevents: a waiter sees the event or
+	/* Pairs with the look in emu_getevents: a waiter sees the event or
 	 * we see the waiter. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&e->waiters, memory_order_relaxed) &&
-	    !atomic_exchange_explicit(&e->wake_pending, true,
-				      memory_order_acq_rel)) {
-		/* One write wakes every sleeper: later completions before
-		 * they run need none. */
-		uint64_t one = 1;
-		ssize_t r = write(e->wakefd, &one, sizeof(one));
-		(void)r; /* only EAGAIN at a count of 2^64-2: still readable */
-	}
+	if (!atomic_load_explicit(&e->waiters, memory_order_relaxed))
+		return;
+	if (e->ops->wake)
+		e->ops->wake(e);
+	else
+		emu_wake_default(e);
 }
 
 void emu_complete(struct emu_ctx *e, struct emu_req *req, long res)
@@ -401,20 +434,26 @@ void emu_discard(struct emu_ctx *e, struct emu_req *req)
 
 struct emu_req *emu_find(struct emu_ctx *e, struct iocb *iocb)
 {
-	for (unsigned i = 0; i < e->ring.nr; i++)
-		if (e->reqs[i].state != REQ_FREE && e->reqs[i].obj == iocb)
-			return &e->reqs[i];
+	for (unsigned i = 0; i < e->nchunks; i++) {
+		struct emu_req *ch =
+		    atomic_load_explicit(&e->chunks[i], memory_order_acquire);
+
+		if (!ch)
+			break; /* chunks are filled in order */
+		for (unsigned k = 0; k < EMU_CHUNK; k++)
+			if (ch[k].state != REQ_FREE && ch[k].obj == iocb)
+				return &ch[k];
+	}
 	return NULL;
 }
 
 void emu_kill(struct emu_ctx *e)
 {
-	uint64_t one = 1;
-	ssize_t r;
-
 	atomic_store_explicit(&e->dead, true, memory_order_seq_cst);
-	r = write(e->wakefd, &one, sizeof(one));
-	(void)r;
+	if (e->ops->wake)
+		e->ops->wake(e);
+	else
+		emu_wake_default(e);
 }
 
 bool emu_deadline(const struct timespec *t, struct timespec *deadline)
@@ -461,6 +500,8 @@ int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 	int ret;
 
 	for (;;) {
+		if (e->ops->drain)
+			e->ops->drain(e);
 		ret = ring_reap(&e->ring, events + got, nr - got);
 		if (ret < 0)
 			return got ? (int)got : ret;
@@ -472,31 +513,23 @@ int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 		if (!forever && !emu_time_left(&deadline, &left))
 			break;
 
+		unsigned seq =
+		    atomic_load_explicit(&e->wake_seq, memory_order_seq_cst);
 		atomic_fetch_add_explicit(&e->waiters, 1, memory_order_seq_cst);
 		if (!ring_empty(&e->ring) ||
 		    atomic_load_explicit(&e->dead, memory_order_seq_cst)) {
 			atomic_fetch_sub(&e->waiters, 1);
 			continue;
 		}
-		struct pollfd pfd = {.fd = e->wakefd, .events = POLLIN};
-		int pr = ppoll(&pfd, 1, forever ? NULL : &left, mask);
-		int err = errno;
-		if (pr > 0) {
-			uint64_t v;
-			ssize_t r = read(e->wakefd, &v, sizeof(v));
-			(void)r;
-			/* Before reaping: an event published after this point
-			 * either is reaped below or writes the eventfd again.
-			 */
-			atomic_store_explicit(&e->wake_pending, false,
-					      memory_order_seq_cst);
-		}
+		int w =
+		    e->ops->wait
+			? e->ops->wait(e, forever ? NULL : &left, mask)
+			: emu_wait_default(e, seq, forever ? NULL : &deadline,
+					   forever ? NULL : &left, mask);
 		atomic_fetch_sub(&e->waiters, 1);
-		if (atomic_load_explicit(&e->dead, memory_order_seq_cst)) {
-			/* Keep the eventfd readable for the other waiters. */
-			emu_kill(e);
-		}
-		if (pr < 0 && err == EINTR) {
+		if (w == -EINTR) {
+			if (e->ops->drain)
+				e->ops->drain(e);
 			ret = ring_reap(&e->ring, events + got, nr - got);
 			if (ret > 0)
 				got += ret;

@@ -46,43 +46,88 @@ struct emu_req {
 	int iovcnt;
 	_Atomic enum emu_state state; /* changed under the engine's lock */
 	bool cancelled;		      /* io_cancel or io_destroy asked */
+	unsigned index;		      /* in its context, for ever */
+	struct emu_ctx *ectx;	      /* its context, for ever */
 	unsigned gen;		      /* bumped at each reuse */
-	long done;		      /* bytes moved before it went async */
-	long res;		      /* a result decided off the I/O path */
-	uint64_t t_submit;	      /* for statistics, 0 when off */
-	struct emu_req *next;	      /* free list, queue, poll list */
+	/* The engine's, under its lock: who submitted it, and flags. */
+	unsigned owner, eflags;
+	long done;	      /* bytes moved before it went async */
+	long res;	      /* a result decided off the I/O path */
+	uint64_t t_submit;    /* for statistics, 0 when off */
+	struct emu_req *next; /* free list, queue, poll list */
 	struct iovec iov_fast[EMU_FAST_IOV];
 };
+
+struct emu_ctx;
+
+/*
+ * What an emulated engine plugs into the shared machinery; only start is
+ * required.
+ */
+struct emu_ops {
+	/*
+	 * Called for each accepted request before start(): 0 to start it,
+	 * 1 when it completed at once (emu_complete() done), or -errno to
+	 * refuse it as io_submit would (the request is then released).
+	 */
+	int (*try_now)(struct emu_ctx *e, struct emu_req *req);
+	/* Take the accepted requests, in submission order. */
+	void (*start)(struct emu_ctx *e, struct emu_req **reqs, int n);
+	/* Move what has completed into the ring (io_getevents, first). */
+	void (*drain)(struct emu_ctx *e);
+	/*
+	 * Sleep until emu_wake(), left passes (NULL: no limit) or a signal
+	 * (-EINTR), with mask (or NULL) applied atomically; and the wake-up
+	 * that matches it.  Without them, waiting is on a futex of the
+	 * context (a descriptor of the thread's own with a mask).
+	 */
+	int (*wait)(struct emu_ctx *e, const struct timespec *left,
+		    const sigset_t *mask);
+	void (*wake)(struct emu_ctx *e);
+};
+
+/* Requests are allocated in chunks, when first needed. */
+#define EMU_CHUNK 32
+
+struct fd_waiter;
 
 struct emu_ctx {
 	struct ring ring;
 	struct uaio_ctx *ctx;
-	struct emu_req *reqs; /* ring.nr of them */
+	const struct emu_ops *ops;
+	struct emu_req *_Atomic *chunks; /* ring.nr / EMU_CHUNK, lazily */
+	unsigned nchunks;
+	unsigned allocated; /* requests in the chunks, under free_lock */
 	struct emu_req *free;
 	pthread_mutex_t free_lock;
-	int wakefd; /* eventfd that io_getevents sleeps on */
+	_Atomic unsigned wake_seq; /* futex: bumped by emu_wake() */
 	_Atomic int waiters;
-	_Atomic bool wake_pending; /* wakefd written, no waiter has woken yet */
+	/* Waiters with a signal mask sleep on descriptors of their own. */
+	_Atomic int fd_waiters;
+	struct fd_waiter *fdw;
+	pthread_mutex_t fdw_lock;
 	_Atomic bool dead;
 };
 
-int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events);
+int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events,
+	     const struct emu_ops *ops);
 void emu_fini(struct emu_ctx *e);
+
+/* The request with that index, or NULL if its chunk was never needed. */
+static inline struct emu_req *emu_req_at(struct emu_ctx *e, unsigned idx)
+{
+	struct emu_req *ch = atomic_load_explicit(&e->chunks[idx / EMU_CHUNK],
+						  memory_order_acquire);
+
+	return ch ? &ch[idx % EMU_CHUNK] : NULL;
+}
 
 /*
  * io_submit for an emulated engine: validates each iocb in the kernel's
  * order, reserves a ring slot, copies it into a request, then hands the
- * accepted ones to start() in one batch.  Returns io_submit's value.
+ * accepted ones to ops->start() in batches.  Returns io_submit's value.
  */
-typedef void (*emu_start_fn)(struct emu_ctx *e, struct emu_req **reqs, int n);
-/*
- * Optional, called for each accepted request before start(): 0 to start
- * it, 1 when it completed at once (emu_complete() done), or -errno to
- * refuse it as io_submit would (the request is then released).
- */
-typedef int (*emu_try_fn)(struct emu_ctx *e, struct emu_req *req);
-int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp,
-	       emu_try_fn try_now, emu_start_fn start);
+int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp);
 
 /*
  * A buffered write to a file, done inside io_submit as kernel AIO does:
@@ -105,6 +150,21 @@ int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 
 /* Wake the threads sleeping in emu_getevents (if any) to look again. */
 void emu_wake(struct emu_ctx *e);
+/*
+ * wait.c: sleeping on the context's futex (seq: wake_seq as read before the
+ * last look at the ring; deadline absolute on CLOCK_MONOTONIC, left the
+ * same relative, both NULL for ever): 0 or -EINTR.  And the wake-up.
+ */
+int emu_wait_default(struct emu_ctx *e, unsigned seq,
+		     const struct timespec *deadline,
+		     const struct timespec *left, const sigset_t *mask);
+void emu_wake_default(struct emu_ctx *e);
+
+/* Whether a thread sleeps in emu_getevents, for engines' own wake-ups. */
+static inline bool emu_has_waiters(struct emu_ctx *e)
+{
+	return atomic_load_explicit(&e->waiters, memory_order_relaxed) > 0;
+}
 /*
  * io_getevents' timeout t: true when it waits forever (NULL, negative),
  * else false with the absolute CLOCK_MONOTONIC deadline; then the time left
@@ -146,6 +206,12 @@ void emu_iov_advance(struct emu_req *req, size_t n);
 
 /* Mark dead and wake every waiter: they return -EINVAL. */
 void emu_kill(struct emu_ctx *e);
+
+/* Slots held by requests in flight (not yet published). */
+static inline unsigned emu_in_flight(struct emu_ctx *e)
+{
+	return ring_in_flight(&e->ring);
+}
 
 /* validate.c: the kernel's per-iocb checks, in its order. */
 int uaio__check_iocb(const struct iocb *cb);

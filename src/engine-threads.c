@@ -561,6 +561,11 @@ static void threads_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 		pthread_cond_signal(&t->work);
 }
 
+static const struct emu_ops threads_ops = {
+    .try_now = threads_try_now,
+    .start = threads_start,
+};
+
 static int threads_probe(char *why, size_t len)
 {
 	(void)why;
@@ -575,7 +580,7 @@ static int threads_setup(struct uaio_ctx *c, unsigned nr_events)
 
 	if (!t)
 		return -ENOMEM;
-	ret = emu_init(&t->e, c, nr_events);
+	ret = emu_init(&t->e, c, nr_events, &threads_ops);
 	if (ret) {
 		free(t);
 		return ret;
@@ -593,8 +598,7 @@ static int threads_setup(struct uaio_ctx *c, unsigned nr_events)
 
 static int threads_submit(struct uaio_ctx *c, long nr, struct iocb **iocbpp)
 {
-	return emu_submit(emu_of(c), nr, iocbpp, threads_try_now,
-			  threads_start);
+	return emu_submit(emu_of(c), nr, iocbpp);
 }
 
 static int threads_getevents(struct uaio_ctx *c, long min_nr, long nr,

@@ -117,6 +117,7 @@ struct uaio_ctx {
 	_Atomic unsigned long handle; /* the io_context_t; 0 when free */
 	_Atomic unsigned users;
 	unsigned number; /* this struct's, for ever: see UAIO_RING_ID */
+	unsigned gen;	 /* bumped at each reuse of the struct */
 	const struct uaio_engine *engine;
 	void *priv;		      /* the engine's state */
 	char reason[UAIO_REASON_MAX]; /* why earlier engines were skipped */
@@ -133,6 +134,13 @@ void uaio__ctx_put(struct uaio_ctx *c);
 /* A kernel-engine context's ring id (the kernel's index), so that a ring
  * the program moved leads back to it; live false when it goes. */
 void uaio__ctx_kernel_id(struct uaio_ctx *c, unsigned id, bool live);
+/*
+ * By number: the struct (no reference: for an engine that knows it alive,
+ * having requests in flight on it), or a reference on it if it is live and
+ * still the same context (gen).
+ */
+struct uaio_ctx *uaio__ctx_at(unsigned number);
+struct uaio_ctx *uaio__ctx_get_number(unsigned number, unsigned gen);
 /* Mark dead and unpublish; false if it already was (a racing destroy). */
 bool uaio__ctx_kill(struct uaio_ctx *c);
 /* Wait until no caller but the destroyer (and extra_refs) is inside. */

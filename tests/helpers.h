@@ -127,6 +127,13 @@ bool t_gate_init(struct t_gate *g, size_t len);
 void t_gate_open(struct t_gate *g, size_t off, size_t len);
 void t_gate_fini(struct t_gate *g);
 
+/*
+ * Start what the library keeps for the life of the process, so that a test
+ * can take its baseline of threads and descriptors: the uring engine's
+ * shared io_urings (one per CPU, at most 8) and their completion threads.
+ */
+void t_warm_up(void);
+
 /* Milliseconds on CLOCK_MONOTONIC. */
 double t_now_ms(void);
 

@@ -105,6 +105,7 @@ int main(int argc, char **argv)
 	dfd = t_scratch_file(1 << 16, O_DIRECT);
 	/* The kernel blocks in io_submit on an empty pipe. */
 	pipe_reads = !kernel;
+	t_warm_up();
 	base_tasks = tasks();
 	base_fds = fds();
 

@@ -1,0 +1,454 @@
+/*
+ * uring-ring.c - the process's shared io_urings (see uring.h): made when a
+ * context first needs one, kept for the life of the process, forgotten by
+ * a forked child (which makes its own).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sys.h"
+#include "uring.h"
+
+/* A waiter looks again at least this often (ms): see ur_wait(). */
+#define WAIT_SLICE_MS 100
+
+static struct shring *rings[UR_MAX_RINGS];
+static unsigned nrings;
+static _Atomic unsigned next_ring;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+/* Set while this thread drains a ring: wake-ups wait for the unlock. */
+static __thread bool draining_here;
+
+static void forget_rings(void)
+{
+	/*
+	 * A forked child: the rings' queues are not mapped here
+	 * (io_uring_ring_dontfork) and their threads do not exist; close
+	 * the inherited descriptors and start afresh.
+	 */
+	for (unsigned i = 0; i < UR_MAX_RINGS; i++) {
+		if (!rings[i])
+			continue;
+		close(rings[i]->ring.ring_fd);
+		close(rings[i]->evfd);
+		rings[i] = NULL;
+	}
+	pthread_mutex_init(&pool_lock, NULL);
+}
+
+static void pool_init(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	nrings = n < 1 ? 1 : n > UR_MAX_RINGS ? UR_MAX_RINGS : (unsigned)n;
+	pthread_atfork(NULL, NULL, forget_rings);
+}
+
+/*
+ * An io_uring for many contexts: the SQ stages a few batches, the CQ
+ * takes what it can and the kernel keeps the rest (NODROP).  -errno as
+ * io_uring_setup gave it, or -ENOSYS when the kernel lacks a feature:
+ * NODROP (5.5), FAST_POLL (a read of an empty pipe waits on a poll, not
+ * in a blocked worker; 5.7), cq.kflags (the eventfd switch; 5.8) and
+ * EXT_ARG (a wait with a timeout and a signal mask; 5.11).
+ */
+static int ring_open(struct io_uring *ring)
+{
+	struct io_uring_params p;
+	unsigned flags =
+	    IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL;
+	int ret;
+
+	for (;;) {
+		memset(&p, 0, sizeof(p));
+		p.flags = flags;
+		p.cq_entries = UR_CQ_ENTRIES;
+		ret = io_uring_queue_init_params(UR_SQ_ENTRIES, ring, &p);
+		/* SUBMIT_ALL came in 5.18: without it a failed SQE stops
+		 * the batch, and ur_flush() submits the rest. */
+		if (ret == -EINVAL && (flags & IORING_SETUP_SUBMIT_ALL)) {
+			flags &= ~(unsigned)IORING_SETUP_SUBMIT_ALL;
+			continue;
+		}
+		break;
+	}
+	if (ret < 0)
+		return ret;
+	if (!(p.features & IORING_FEAT_NODROP) ||
+	    !(p.features & IORING_FEAT_FAST_POLL) ||
+	    !(p.features & IORING_FEAT_EXT_ARG) || !ring->cq.kflags) {
+		io_uring_queue_exit(ring);
+		return -ENOSYS;
+	}
+	return 0;
+}
+
+static struct shring *ring_new(int *err)
+{
+	struct shring *sr = calloc(1, sizeof(*sr));
+	int ret;
+
+	if (!sr) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	ret = ring_open(&sr->ring);
+	if (ret < 0)
+		goto fail;
+	/* A forked child gets no mapping of the SQ and CQ: it cannot
+	 * disturb the parent's ring. */
+	ret = io_uring_ring_dontfork(&sr->ring);
+	if (ret < 0)
+		goto fail_ring;
+	sr->evfd = eventfd(0, EFD_CLOEXEC);
+	if (sr->evfd < 0) {
+		ret = -errno;
+		goto fail_ring;
+	}
+	ret = io_uring_register_eventfd(&sr->ring, sr->evfd);
+	if (ret < 0) {
+		close(sr->evfd);
+		goto fail_ring;
+	}
+	pthread_mutex_init(&sr->sq_lock, NULL);
+	pthread_mutex_init(&sr->cq_lock, NULL);
+	pthread_mutex_init(&sr->thread_lock, NULL);
+	pthread_mutex_init(&sr->resub_lock, NULL);
+	return sr;
+fail_ring:
+	io_uring_queue_exit(&sr->ring);
+fail:
+	free(sr);
+	*err = ret;
+	return NULL;
+}
+
+struct shring *ur_ring_get(int *err)
+{
+	unsigned i;
+	struct shring *sr;
+
+	pthread_once(&pool_once, pool_init);
+	i = atomic_fetch_add_explicit(&next_ring, 1, memory_order_relaxed) %
+	    nrings;
+	pthread_mutex_lock(&pool_lock);
+	if (!rings[i])
+		rings[i] = ring_new(err);
+	sr = rings[i];
+	pthread_mutex_unlock(&pool_lock);
+	return sr;
+}
+
+static long read_sysctl(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+void ur_explain(int err, char *why, size_t len)
+{
+	long disabled = read_sysctl("/proc/sys/kernel/io_uring_disabled");
+
+	if (!why || !len)
+		return;
+	if (err == -EPERM && disabled == 2)
+		snprintf(why, len,
+			 "io_uring_setup: %s: kernel.io_uring_disabled=2 "
+			 "(io_uring is off for every process)",
+			 strerror(-err));
+	else if (err == -EPERM && disabled == 1)
+		snprintf(why, len,
+			 "io_uring_setup: %s: kernel.io_uring_disabled=1 and "
+			 "the process is neither in kernel.io_uring_group "
+			 "(gid %ld) nor CAP_SYS_ADMIN",
+			 strerror(-err),
+			 read_sysctl("/proc/sys/kernel/io_uring_group"));
+	else if (err == -EPERM)
+		snprintf(why, len,
+			 "io_uring_setup: %s: blocked by a seccomp filter "
+			 "(Docker's and containerd's default profiles deny "
+			 "io_uring)",
+			 strerror(-err));
+	else if (err == -ENOSYS)
+		snprintf(why, len,
+			 "io_uring_setup: %s: no io_uring in this kernel, too "
+			 "old a one (uaio needs 5.11), or a seccomp filter",
+			 strerror(-err));
+	else
+		snprintf(why, len, "io_uring_setup: %s", strerror(-err));
+}
+
+int ur_probe(char *why, size_t len)
+{
+	struct io_uring ring;
+	int ret = ring_open(&ring);
+
+	if (ret < 0) {
+		ur_explain(ret, why, len);
+		return ret;
+	}
+	io_uring_queue_exit(&ring);
+	return 0;
+}
+
+/* ---- who drains ---- */
+
+static void evfd_enable(struct shring *sr, bool on)
+{
+	/* Atomic RMWs (the kernel only reads the word): with two threads
+	 * racing, the last leaver's "on" is ordered after every "off". */
+	if (on)
+		__atomic_fetch_and(sr->ring.cq.kflags,
+				   ~(unsigned)IORING_CQ_EVENTFD_DISABLED,
+				   __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_or(sr->ring.cq.kflags,
+				  IORING_CQ_EVENTFD_DISABLED, __ATOMIC_SEQ_CST);
+}
+
+void ur_enter(struct shring *sr)
+{
+	atomic_fetch_add_explicit(&sr->calls, 1, memory_order_relaxed);
+	if (atomic_fetch_add_explicit(&sr->inside, 1, memory_order_acq_rel) ==
+	    0)
+		evfd_enable(sr, false);
+}
+
+void ur_leave(struct shring *sr)
+{
+	if (atomic_fetch_sub_explicit(&sr->inside, 1, memory_order_acq_rel) !=
+	    1)
+		return;
+	/* The seq_cst RMW orders the flag before reading the tail. */
+	if (!atomic_load_explicit(&sr->reaper, memory_order_relaxed))
+		evfd_enable(sr, true);
+	if (ur_cq_pending(sr))
+		uring__drain(sr, false);
+	/* Someone must publish what completes while nobody is in: the
+	 * completion thread, woken if it sleeps without a tick (in reaper
+	 * mode no eventfd signal would wake it). */
+	if (atomic_load_explicit(&sr->busy, memory_order_acquire) > 0) {
+		if (!atomic_load_explicit(&sr->started, memory_order_acquire) ||
+		    atomic_load(&sr->idle))
+			ur_kick(sr);
+	}
+}
+
+static void *completion_main(void *arg);
+
+static void ensure_thread(struct shring *sr)
+{
+	if (likely(atomic_load_explicit(&sr->started, memory_order_acquire)))
+		return;
+	pthread_mutex_lock(&sr->thread_lock);
+	if (!atomic_load_explicit(&sr->started, memory_order_relaxed)) {
+		int ret = uaio__spawn(&sr->thread, completion_main, sr);
+
+		if (ret)
+			/* Tried again by the next call that leaves. */
+			uaio__debug("uring: completion thread: %s",
+				    strerror(-ret));
+		else
+			atomic_store_explicit(&sr->started, true,
+					      memory_order_release);
+	}
+	pthread_mutex_unlock(&sr->thread_lock);
+}
+
+void ur_kick(struct shring *sr)
+{
+	uint64_t one = 1;
+	ssize_t r;
+
+	ensure_thread(sr);
+	r = write(sr->evfd, &one, sizeof(one));
+	(void)r; /* only fails at a count of 2^64-2: still readable */
+}
+
+static void *completion_main(void *arg)
+{
+	struct shring *sr = arg;
+	unsigned seen = 0;
+
+	for (;;) {
+		struct pollfd p = {.fd = sr->evfd, .events = POLLIN};
+		bool reaper =
+		    atomic_load_explicit(&sr->reaper, memory_order_relaxed);
+		/*
+		 * Reaper mode: a 10 ms tick, draining only when no call came
+		 * during a whole tick (the program stalled or stopped
+		 * calling).  Otherwise the eventfd wakes us, with a long
+		 * timeout while requests are in flight in case a signal were
+		 * ever missed.
+		 */
+		int timeout = reaper ? 10 : 1000;
+
+		if (atomic_load(&sr->busy) <= 0) {
+			/* Idle before looking again: a call that leaves
+			 * requests in flight then sees the flag and kicks. */
+			atomic_store(&sr->idle, true);
+			if (atomic_load(&sr->busy) <= 0)
+				timeout = -1;
+		}
+		int pr = poll(&p, 1, timeout);
+		atomic_store(&sr->idle, false);
+
+		if (pr > 0) {
+			uint64_t v;
+			ssize_t r = read(sr->evfd, &v, sizeof(v));
+			(void)r;
+		}
+		unsigned calls =
+		    atomic_load_explicit(&sr->calls, memory_order_relaxed);
+		if (pr == 0 && reaper && calls != seen) {
+			seen = calls;
+			uring__resubmit(sr);
+			continue;
+		}
+		seen = calls;
+		uring__drain(sr, false);
+		uring__resubmit(sr);
+	}
+	return NULL;
+}
+
+/* ---- submission ---- */
+
+/*
+ * Under sq_lock, after an io_uring_enter error that will not go away: take
+ * back the SQEs the kernel did not consume (we own the SQ tail) and fail
+ * their requests, rather than leave them queued forever.
+ */
+static void sq_retract(struct shring *sr, int err)
+{
+	struct io_uring_sq *sq = &sr->ring.sq;
+	unsigned head = __atomic_load_n(sq->khead, __ATOMIC_ACQUIRE);
+
+	uaio__debug("uring: io_uring_enter: %s", strerror(-err));
+	for (unsigned i = head; i != sq->sqe_tail; i++)
+		uring__fail(sr, sq->sqes[i & sq->ring_mask].user_data, err);
+	sq->sqe_head = sq->sqe_tail = head;
+	__atomic_store_n(sq->ktail, head, __ATOMIC_RELEASE);
+}
+
+void ur_flush(struct shring *sr)
+{
+	unsigned busy = 0;
+
+	while (io_uring_sq_ready(&sr->ring)) {
+		int r = io_uring_submit(&sr->ring);
+
+		if (r >= 0 || r == -EINTR)
+			continue;
+		if ((r == -EAGAIN || r == -EBUSY || r == -ENOMEM) &&
+		    busy++ < 1000) {
+			/* Short of memory, or completions backed up: make
+			 * room and try again. */
+			if (ur_cq_pending(sr))
+				uring__drain(sr, false);
+			else
+				sched_yield();
+			continue;
+		}
+		sq_retract(sr, r);
+	}
+}
+
+struct io_uring_sqe *ur_sqe(struct shring *sr)
+{
+	struct io_uring_sqe *sqe;
+
+	while (!(sqe = io_uring_get_sqe(&sr->ring)))
+		ur_flush(sr);
+	return sqe;
+}
+
+void ur_cancel(struct shring *sr, const uint64_t *uds, unsigned n, uint64_t tag)
+{
+	pthread_mutex_lock(&sr->sq_lock);
+	for (unsigned i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = ur_sqe(sr);
+
+		io_uring_prep_cancel64(sqe, uds[i], 0);
+		sqe->user_data = tag;
+	}
+	ur_flush(sr);
+	pthread_mutex_unlock(&sr->sq_lock);
+}
+
+/* ---- waiting ---- */
+
+/*
+ * A wait in io_uring_enter ends when the CQ tail passes the head it read
+ * plus one, whoever consumes the CQE.  A UD_WAKE posted for a waiter that
+ * is about to enter, and drained by a third thread before it reads the
+ * head, would be missed: so it looks again every WAIT_SLICE_MS.
+ */
+int ur_wait(struct shring *sr, const struct timespec *left,
+	    const sigset_t *mask)
+{
+	struct __kernel_timespec ts = {0, WAIT_SLICE_MS * 1000000ll};
+	struct io_uring_getevents_arg arg = {
+	    .sigmask = (uint64_t)(uintptr_t)mask,
+	    .sigmask_sz = _NSIG / 8,
+	    .ts = (uint64_t)(uintptr_t)&ts,
+	};
+	long r;
+
+	if (left && (left->tv_sec < ts.tv_sec ||
+		     (left->tv_sec == 0 && left->tv_nsec < ts.tv_nsec))) {
+		ts.tv_sec = left->tv_sec;
+		ts.tv_nsec = left->tv_nsec;
+	}
+	r = RAW(__NR_io_uring_enter, sr->ring.ring_fd, 0, 1,
+		IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg,
+		sizeof(arg));
+	return r == -EINTR ? -EINTR : 0;
+}
+
+void ur_wait_cq(struct shring *sr, int ms)
+{
+	struct timespec left = {ms / 1000, (ms % 1000) * 1000000l};
+
+	if (!ur_cq_pending(sr))
+		(void)ur_wait(sr, &left, NULL);
+}
+
+void ur_wake(struct shring *sr)
+{
+	struct io_uring_sqe *sqe;
+
+	/* A drainer holds cq_lock, which must not be held for sq_lock. */
+	if (draining_here) {
+		atomic_store(&sr->wake_later, true);
+		return;
+	}
+	pthread_mutex_lock(&sr->sq_lock);
+	sqe = ur_sqe(sr);
+	io_uring_prep_nop(sqe);
+	sqe->user_data = UD_WAKE;
+	ur_flush(sr);
+	pthread_mutex_unlock(&sr->sq_lock);
+}
+
+void ur_draining(struct shring *sr, bool on)
+{
+	draining_here = on;
+	if (!on && atomic_exchange(&sr->wake_later, false))
+		ur_wake(sr);
+}
