@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "sys.h"
 #include "stats.h"
 #include "uaccess.h"
 
@@ -111,6 +113,7 @@ static struct emu_req *req_get(struct emu_ctx *e)
 	req->iov = req->iov_fast;
 	req->gen++;
 	req->state = REQ_RUNNING; /* the engine says where it waits */
+	req->submitter = uaio__tid();
 	return req;
 }
 
@@ -363,6 +366,25 @@ int emu_write_inline(struct emu_ctx *e, struct emu_req *req)
 		     req->rw_flags);
 	emu_complete(e, req, r < 0 ? -errno : r);
 	return 1;
+}
+
+void emu_write_failed(const struct emu_req *req, long res)
+{
+	struct rlimit rl;
+
+	if (res != -EFBIG ||
+	    (req->opcode != CMD_PWRITE && req->opcode != CMD_PWRITEV))
+		return;
+	/* generic_write_check_limits(): only the size limit signals (a
+	 * file system's own maximum size does not). */
+	if (getrlimit(RLIMIT_FSIZE, &rl) || rl.rlim_cur == RLIM_INFINITY ||
+	    (req->offset >= 0 && (unsigned long long)req->offset +
+					 (unsigned long long)req->done <
+				     rl.rlim_cur))
+		return;
+	if (RAW(SYS_tgkill, getpid(), req->submitter, SIGXFSZ, 0, 0, 0) ==
+	    -ESRCH)
+		kill(getpid(), SIGXFSZ); /* its thread is gone */
 }
 
 bool emu_stream_offset(struct emu_req *req)

@@ -51,6 +51,7 @@ struct emu_req {
 	unsigned gen;		      /* bumped at each reuse */
 	/* The engine's, under its lock: who submitted it, and flags. */
 	unsigned owner, eflags;
+	pid_t submitter; /* the thread that submitted it (for SIGXFSZ) */
 	long done;	      /* bytes moved before it went async */
 	long res;	      /* a result decided off the I/O path */
 	uint64_t t_submit;    /* for statistics, 0 when off */
@@ -138,6 +139,14 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp);
  * the engine.
  */
 int emu_write_inline(struct emu_ctx *e, struct emu_req *req);
+
+/*
+ * A write that failed with EFBIG off the submitting thread: the kernel's
+ * write path sends SIGXFSZ to the writer when it went past RLIMIT_FSIZE,
+ * and with kernel AIO the writer is the thread in io_submit; here it would
+ * be a thread of ours (or io_uring's) that blocks every signal.
+ */
+void emu_write_failed(const struct emu_req *req, long res);
 
 /* Publish the event for req, signal its eventfd, free req and its slot. */
 void emu_complete(struct emu_ctx *e, struct emu_req *req, long res);

@@ -179,7 +179,10 @@ static void *worker_main(void *arg)
 		t->queued--;
 		req->state = REQ_RUNNING;
 		pthread_mutex_unlock(&t->lock);
-		finish(t, req, perform(w, req));
+		long res = perform(w, req);
+
+		emu_write_failed(req, res);
+		finish(t, req, res);
 		pthread_mutex_lock(&t->lock);
 	}
 	pthread_mutex_unlock(&t->lock);

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stats.h"
 #include "uring.h"
 
 #ifndef RWF_HIPRI
@@ -35,15 +36,33 @@
 #ifndef RWF_NOWAIT
 #define RWF_NOWAIT 0x08
 #endif
+#ifndef RWF_APPEND
+#define RWF_APPEND 0x10
+#endif
 
 #define DRAIN_BATCH 64
+#define GIVE_UP_NS 5000000000ull /* io_destroy's patience */
 #define CANCEL_PENDING 1 /* cancel_res until the cancel op's CQE */
 
 enum {
 	R_LIVE = 1,	 /* the kernel has it (or it waits to go again) */
 	R_CANCELLED = 2, /* io_cancel asked: a cancelled POLL reports 0 */
 	R_HANDOVER = 4,	 /* its thread is exiting: resubmit if cancelled */
+	/*
+	 * io_cancel said it could not cancel it (it ran in a worker, or
+	 * io_uring did not find it), yet io_uring may still interrupt what
+	 * it waited for (a FUSE request): if it then comes back -ECANCELED
+	 * it is submitted again, to complete with its own result.
+	 */
+	R_CANCEL_TRIED = 8,
+	/* An awaited cancel is out for it: its CQE waits for the cancel's
+	 * (R_PARKED, its result in res) to know what it means. */
+	R_CANCEL_WAIT = 16,
+	R_PARKED = 32,
 };
+
+/* What a request's CQE means, decided under its context's lock. */
+enum settle { SETTLE_DONE, SETTLE_RESUB, SETTLE_PARK };
 
 struct uctx {
 	struct emu_ctx e;
@@ -213,6 +232,8 @@ static void finish(struct uctx *u, struct emu_req *req, long res)
 		emu_complete(&u->e, req, res);
 }
 
+static void cancel_result(uint64_t ud, int res);
+
 void uring__fail(struct shring *sr, uint64_t ud, int err)
 {
 	struct emu_req *req = NULL;
@@ -221,7 +242,7 @@ void uring__fail(struct shring *sr, uint64_t ud, int err)
 	(void)sr;
 	if (ud & UD_OURS) {
 		if ((ud & UD_KIND_MASK) == (UD_CANCEL_AWAIT & UD_KIND_MASK))
-			atomic_store(&uctx_at(ud_ctx(ud))->cancel_res, err);
+			cancel_result(ud, err);
 		return;
 	}
 	u = uctx_at(ud_ctx(ud));
@@ -368,6 +389,13 @@ static bool waits_forever(struct emu_req *req, unsigned arg)
 	return may_wait_forever(req);
 }
 
+static bool any(struct emu_req *req, unsigned arg)
+{
+	(void)req;
+	(void)arg;
+	return true;
+}
+
 /* io_destroy: cancel what may wait for ever; results are not awaited. */
 static void cancel_waiting(struct uctx *u)
 {
@@ -385,6 +413,12 @@ static bool wants_resubmit(struct emu_req *req, int res)
 		return false;
 	if (res == -ECANCELED && (req->eflags & R_HANDOVER))
 		return true;
+	if (res == -ECANCELED && (req->eflags & R_CANCEL_TRIED)) {
+		req->eflags &= ~(unsigned)R_CANCEL_TRIED;
+		/* Not an append: its data would land twice. */
+		return !(req->fd_flags & O_APPEND) &&
+		       !(req->rw_flags & RWF_APPEND);
+	}
 	if (res == -ESPIPE && req->opcode != CMD_POLL &&
 	    req->opcode != CMD_FSYNC && req->opcode != CMD_FDSYNC)
 		/* Not seekable: kernel AIO ignores the offset there. */
@@ -402,6 +436,62 @@ static long event_res(const struct emu_req *req, int res)
 		/* io_uring adds POLLRDHUP and friends; aio does not. */
 		res &= emu_poll_ask(req->poll_events) | POLLERR | POLLHUP;
 	return res;
+}
+
+/* Under u->lock: what the CQE r of the live request req means. */
+static enum settle settle(struct uctx *u, struct emu_req *req, int r,
+			  long *res)
+{
+	if (req->eflags & R_CANCEL_WAIT) {
+		req->res = r;
+		req->eflags |= R_PARKED;
+		return SETTLE_PARK;
+	}
+	if (!atomic_load(&u->e.dead) && wants_resubmit(req, r)) {
+		req->owner = 0;
+		req->eflags &= ~(unsigned)R_HANDOVER;
+		return SETTLE_RESUB;
+	}
+	*res = event_res(req, r);
+	req->eflags &= ~(unsigned)R_LIVE;
+	return SETTLE_DONE;
+}
+
+static void resub_push(struct shring *sr, struct emu_req *req);
+
+/*
+ * The result of an awaited cancel: then its target's own CQE means what
+ * it says (0: cancelled), or it was not cancelled and completes with its
+ * own result.  A target whose CQE came first was parked: settled now.
+ */
+static void cancel_result(uint64_t ud, int res)
+{
+	struct uctx *u = uctx_at(ud_ctx(ud));
+	struct emu_req *req;
+	enum settle what = SETTLE_PARK;
+	long out = 0;
+
+	pthread_mutex_lock(&u->lock);
+	req = emu_req_at(&u->e, (unsigned)(ud >> 3) & (UD_MAX_INDEX - 1));
+	if (req && (req->eflags & R_LIVE) &&
+	    (req->gen & 0x3fff) == ((ud >> 27) & 0x3fff)) {
+		req->eflags &= ~(unsigned)R_CANCEL_WAIT;
+		if (res != 0)
+			req->eflags = (req->eflags & ~(unsigned)R_CANCELLED) |
+				      R_CANCEL_TRIED;
+		if (req->eflags & R_PARKED) {
+			req->eflags &= ~(unsigned)R_PARKED;
+			what = settle(u, req, (int)req->res, &out);
+		}
+	}
+	pthread_mutex_unlock(&u->lock);
+	atomic_store(&u->cancel_res, res);
+	if (what == SETTLE_RESUB) {
+		resub_push(u->sr, req);
+		ur_kick(u->sr);
+	} else if (what == SETTLE_DONE) {
+		finish(u, req, out);
+	}
 }
 
 /* Requests to submit again, by the ring's completion thread. */
@@ -471,13 +561,13 @@ void uring__drain(struct shring *sr, bool try)
 			if (ud & UD_OURS) {
 				if ((ud & UD_KIND_MASK) ==
 				    (UD_CANCEL_AWAIT & UD_KIND_MASK))
-					atomic_store(
-					    &uctx_at(ud_ctx(ud))->cancel_res,
-					    r);
+					cancel_result(ud, r);
 				continue;
 			}
 			struct uctx *u = uctx_at(ud_ctx(ud));
 			struct emu_req *req;
+			enum settle what;
+			long out = 0;
 
 			pthread_mutex_lock(&u->lock);
 			req = emu_req_at(&u->e, ud_index(ud));
@@ -487,22 +577,20 @@ void uring__drain(struct shring *sr, bool try)
 				pthread_mutex_unlock(&u->lock);
 				continue;
 			}
-			if (!atomic_load(&u->e.dead) &&
-			    wants_resubmit(req, r)) {
-				req->owner = 0;
-				req->eflags &= ~(unsigned)R_HANDOVER;
-				pthread_mutex_unlock(&u->lock);
+			what = settle(u, req, r, &out);
+			pthread_mutex_unlock(&u->lock);
+			if (what == SETTLE_RESUB) {
 				resub_push(sr, req);
 				kick = true;
-				continue;
+			} else if (what == SETTLE_DONE) {
+				done[nd++] = (struct done){u, req, out};
 			}
-			done[nd++] = (struct done){u, req, event_res(req, r)};
-			req->eflags &= ~(unsigned)R_LIVE;
-			pthread_mutex_unlock(&u->lock);
 		}
 		io_uring_cq_advance(&sr->ring, n);
-		for (unsigned i = 0; i < nd; i++)
+		for (unsigned i = 0; i < nd; i++) {
+			emu_write_failed(done[i].req, done[i].res);
 			finish(done[i].u, done[i].req, done[i].res);
+		}
 	}
 	pthread_mutex_unlock(&sr->cq_lock);
 	ur_draining(sr, false);
@@ -664,9 +752,8 @@ static int uring_getevents(struct uaio_ctx *c, long min_nr, long nr,
 }
 
 /* The result of a cancel op for ud: 0, -ENOENT or -EALREADY. */
-static int cancel_one(struct uctx *u, uint64_t ud)
+static int cancel_one(struct uctx *u, uint64_t ud, uint64_t tag)
 {
-	uint64_t tag = (uint64_t)u->number << UD_CTX_SHIFT | UD_CANCEL_AWAIT;
 	int res;
 
 	pthread_mutex_lock(&u->cancel_lock);
@@ -701,7 +788,7 @@ static int uring_cancel(struct uaio_ctx *c, struct iocb *iocb,
 	if (req && (req->eflags & R_LIVE) && !(req->eflags & R_CANCELLED)) {
 		/* Before the cancel op: its CQE may be drained before we
 		 * return, and must read as cancelled. */
-		req->eflags |= R_CANCELLED;
+		req->eflags |= R_CANCELLED | R_CANCEL_WAIT;
 		ud = ud_of(u, req);
 		gen = req->gen;
 	} else {
@@ -712,18 +799,12 @@ static int uring_cancel(struct uaio_ctx *c, struct iocb *iocb,
 		ur_leave(u->sr);
 		return -EINVAL;
 	}
-	res = cancel_one(u, ud);
-	if (res != 0) {
-		/*
-		 * Not found (done, or in the block layer) or running in a
-		 * worker (-EALREADY): like the kernel for file I/O, not
-		 * cancellable; it completes with its own result.
-		 */
-		pthread_mutex_lock(&u->lock);
-		if ((req->eflags & R_LIVE) && req->gen == gen)
-			req->eflags &= ~(unsigned)R_CANCELLED;
-		pthread_mutex_unlock(&u->lock);
-	}
+	/*
+	 * Not found (done, or in the block layer) or running in a worker
+	 * (-EALREADY): like the kernel for file I/O, not cancellable; it
+	 * completes with its own result (cancel_result()).
+	 */
+	res = cancel_one(u, ud, ud_cancel(u->number, req->index, gen));
 	ur_leave(u->sr);
 	return res == 0 ? -EINPROGRESS : -EINVAL;
 }
@@ -740,15 +821,33 @@ static void uring_destroy(struct uaio_ctx *c)
 {
 	struct uctx *u = uctx_of(c->priv);
 
+	unsigned left, before = 0;
+	uint64_t since = 0;
+
 	/* What io_submit calls that raced with kill queued. */
 	cancel_waiting(u);
 	for (;;) {
 		uring__drain(u->sr, false);
-		if (!emu_in_flight(&u->e))
+		left = emu_in_flight(&u->e);
+		if (!left)
 			break;
 		/* File I/O completes; block until it has, as the kernel
 		 * does, cancelling what came to wait meanwhile.  Requests
 		 * to resubmit are discarded by the completion thread. */
+		if (left != before) {
+			before = left;
+			since = uaio__now_ns();
+		}
+		if (since && uaio__now_ns() - since > GIVE_UP_NS) {
+			since = 0;
+			/* A file that io_uring retries for ever (FUSE
+			 * answering EAGAIN: it polls and tries again, where
+			 * kernel AIO fails it): cancelled (uaio.7). */
+			uaio__debug("uring: io_destroy: %u request(s) made no "
+				    "progress for %d s: cancelled",
+				    left, (int)(GIVE_UP_NS / 1000000000));
+			(void)cancel_matching(u, any, 0, R_CANCELLED);
+		}
 		ur_kick(u->sr);
 		ur_wait_cq(u->sr, 100);
 		if (!ur_cq_pending(u->sr))

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -59,6 +60,8 @@ static unsigned long spawns;  /* threads of ours started, ever */
 static bool watcher_running;
 static pthread_key_t caller_key;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* The thread's id, cached; the forked child's thread gets its own. */
+static __thread pid_t my_tid;
 
 struct start {
 	void *(*fn)(void *);
@@ -69,6 +72,7 @@ static void caller_gone(void *arg);
 
 static void after_fork_child(void)
 {
+	my_tid = 0;
 	/* Only the forking thread lives on, without any of uaio's. */
 	pthread_mutex_init(&lock, NULL);
 	pthread_cond_init(&cond, NULL);
@@ -228,6 +232,13 @@ static void caller_gone(void *arg)
 		pthread_cond_broadcast(&cond);
 	}
 	pthread_mutex_unlock(&lock);
+}
+
+pid_t uaio__tid(void)
+{
+	if (unlikely(!my_tid))
+		my_tid = (pid_t)syscall(SYS_gettid);
+	return my_tid;
 }
 
 void uaio__note_caller_slow(void)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "libaio.h"
@@ -170,6 +171,8 @@ static inline void uaio__note_caller(void)
 	if (unlikely(!uaio__caller_state))
 		uaio__note_caller_slow();
 }
+/* The calling thread's id, cached. */
+pid_t uaio__tid(void);
 /* pthread_create with every signal blocked; 0 or -errno. */
 int uaio__spawn(pthread_t *tid, void *(*fn)(void *), void *arg);
 /*

@@ -48,6 +48,14 @@
 #define UD_MAX_INDEX (1u << 24)
 #define UD_MAX_CTX (1u << 23)
 
+/* An awaited cancel names its target: kind, index (24 bits from bit 3),
+ * generation (14 bits from 27), context. */
+static inline uint64_t ud_cancel(unsigned ctx, unsigned index, unsigned gen)
+{
+	return (uint64_t)ctx << UD_CTX_SHIFT | (uint64_t)(gen & 0x3fff) << 27 |
+	       (uint64_t)index << 3 | UD_CANCEL_AWAIT;
+}
+
 static inline uint64_t ud_req(unsigned ctx, unsigned index, unsigned gen)
 {
 	return (uint64_t)ctx << UD_CTX_SHIFT |

@@ -77,3 +77,19 @@ if(NOT UAIO_TSAN)
       LABELS "programs;mariadb;fallback" SKIP_RETURN_CODE 77 TIMEOUT 180 RUN_SERIAL TRUE)
   endforeach()
 endif()
+
+# libaio's own test harness (Debian source package, make partcheck: 18
+# cases) on every engine and the system libaio.  Serial: its case 20 uses
+# up fs.aio-max-nr.
+set(UAIO_LIBAIO_SRC ${PROJECT_SOURCE_DIR}/build-deps/libaio CACHE PATH
+  "Unpacked libaio source for the harness test (scripts/deps.sh fetches it)")
+if(NOT UAIO_SANITIZE AND NOT UAIO_TSAN)
+  foreach(engine IN LISTS _uaio_mdb_engines)
+    add_test(NAME libaio-harness.${engine}
+      COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/libaio-harness.sh
+              $<TARGET_FILE_DIR:uaio> ${engine} ${UAIO_LIBAIO_SRC})
+    set_tests_properties(libaio-harness.${engine} PROPERTIES
+      LABELS "${engine};programs;harness" SKIP_RETURN_CODE 77 TIMEOUT 600
+      RUN_SERIAL TRUE)
+  endforeach()
+endif()

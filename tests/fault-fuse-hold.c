@@ -1,0 +1,420 @@
+/*
+ * Requests that a file system holds: faultfs (see fault-fuse-read.c) keeps
+ * them until told to let them go, as a stalled network or a slow disk
+ * would.  Kernel AIO runs a buffered request on FUSE inside io_submit,
+ * which then blocks; an O_DIRECT one asynchronously.  So every request is
+ * submitted from a thread of its own, and on every engine:
+ *
+ *  - a held request does not complete until released, and then completes
+ *    once, with all its data; the context's other requests complete
+ *    meanwhile;
+ *  - io_cancel does what it says: the kernel cannot take it back (-EINVAL,
+ *    it cancels only polls) and the request completes when released; the
+ *    emulated engines may cancel it (-EINPROGRESS, res -ECANCELED at
+ *    once, as uaio(7) says);
+ *  - io_destroy waits for it: when io_destroy returns, the read has
+ *    filled the buffer;
+ *  - when the file system dies (its server killed) with requests held,
+ *    they complete with the kernel's error, and the context still works.
+ */
+#include "faults.h"
+
+#define K4 4096
+#define K16 16384
+
+struct submitter {
+	struct t_aio *a;
+	struct iocb **cbs;
+	int n, ret;
+	pthread_t t;
+};
+
+static void *submit_main(void *arg)
+{
+	struct submitter *s = arg;
+
+	s->ret = t_aio_submit(s->a, s->n, s->cbs);
+	return NULL;
+}
+
+/* Submit from a thread: kernel AIO may block in io_submit on FUSE. */
+static void submit_async(struct submitter *s, struct t_aio *a,
+			 struct iocb **cbs, int n)
+{
+	*s = (struct submitter){.a = a, .cbs = cbs, .n = n, .ret = -1000};
+	T_EQ(pthread_create(&s->t, NULL, submit_main, s), 0);
+}
+
+static void submit_join(struct submitter *s, const char *what)
+{
+	T_EQ(pthread_join(s->t, NULL), 0);
+	F_CHECK(s->ret == s->n, "%s: io_submit of %d returned %d", what, s->n,
+		s->ret);
+}
+
+static void check_data(const char *what, const unsigned char *buf,
+		       long long off, long len)
+{
+	for (long i = 0; i < len; i++)
+		if (buf[i] != faultfs_pattern((uint64_t)(off + i))) {
+			F_CHECK(false, "%s: wrong data at %lld", what, off + i);
+			return;
+		}
+}
+
+/*
+ * No event may come for 150 ms while the file system holds the requests
+ * of p not yet complete; one that comes anyway is recorded in res.
+ */
+static void expect_held(struct t_aio *a, struct iocb **p, int n, long *res,
+			const char *what)
+{
+	int before = 0, after;
+
+	for (int i = 0; i < n; i++)
+		before += res[i] != T_NO_RES;
+	after = t_reap_some(a, p, n, res, n, t_now_ms() + 150);
+	F_CHECK(after == before,
+		"%s: %d event(s) while the file system holds the request", what,
+		after - before);
+	for (int i = 0; i < n && after != before; i++)
+		fprintf(stderr, "  request %d: res %ld\n", i, res[i]);
+}
+
+/*
+ * One read of [0, 16 KiB) of file, held, then released: nothing comes
+ * before, exactly its event after, with the data; the context serves
+ * other requests meanwhile.
+ */
+static void held_read(struct t_fuse *f, struct t_aio *a, const char *file,
+		      int oflags, const char *what)
+{
+	unsigned char *buf = t_aligned(4096, K16);
+	struct iocb cb, *p = &cb;
+	struct submitter s;
+	long res = T_NO_RES;
+
+	t_fuse_cmd(f, "reset");
+	t_fuse_cmd(f, "read hold 0 65536");
+	int fd = t_fuse_open(f, file, O_RDONLY | oflags);
+	memset(buf, 0xee, K16);
+	io_prep_pread(&cb, fd, buf, K16, 0);
+	cb.data = &cb;
+	submit_async(&s, a, &p, 1);
+	if (!t_fuse_wait_held(f, 1, 5000))
+		T_FAIL("%s: the read never reached the file system", what);
+	expect_held(a, &p, 1, &res, what);
+	t_context_works(a);
+	t_fuse_cmd(f, "release");
+	if (t_reap_some(a, &p, 1, &res, 1, t_now_ms() + 5000) != 1)
+		T_FAIL("%s: no completion within 5 s of the release", what);
+	submit_join(&s, what);
+	t_expect_quiet(a, 20);
+	F_CHECK(res == K16, "%s: res %ld, expected %d", what, res, K16);
+	if (res > 0)
+		check_data(what, buf, 0, res);
+	printf("%-44s done\n", what);
+	close(fd);
+	free(buf);
+}
+
+static void held_write(struct t_fuse *f, struct t_aio *a, const char *file,
+		       int oflags, const char *what)
+{
+	unsigned char *buf = t_aligned(4096, K16);
+	struct iocb cb, *p = &cb;
+	struct submitter s;
+	long res = T_NO_RES;
+
+	t_fuse_cmd(f, "reset");
+	t_fuse_cmd(f, "write hold 0 65536");
+	int fd = t_fuse_open(f, file, O_WRONLY | oflags);
+	for (int i = 0; i < K16; i++)
+		buf[i] = t_wpattern((uint64_t)i);
+	io_prep_pwrite(&cb, fd, buf, K16, 0);
+	cb.data = &cb;
+	submit_async(&s, a, &p, 1);
+	if (!t_fuse_wait_held(f, 1, 5000))
+		T_FAIL("%s: the write never reached the file system", what);
+	expect_held(a, &p, 1, &res, what);
+	t_fuse_cmd(f, "release");
+	if (t_reap_some(a, &p, 1, &res, 1, t_now_ms() + 5000) != 1)
+		T_FAIL("%s: no completion within 5 s of the release", what);
+	submit_join(&s, what);
+	t_expect_quiet(a, 20);
+	F_CHECK(res == K16, "%s: res %ld, expected %d", what, res, K16);
+	printf("%-44s done\n", what);
+	close(fd);
+	free(buf);
+}
+
+#define NMIX 8
+
+/* Three held among eight: the five others complete, then the three. */
+static void held_some(struct t_fuse *f, struct t_aio *a)
+{
+	const char *what = "O_DIRECT: 3 of 8 reads held";
+	unsigned char *buf[NMIX];
+	struct iocb cbs[NMIX], *p[NMIX];
+	long res[NMIX];
+	struct submitter s;
+	int fd, held = 0;
+
+	t_fuse_cmd(f, "reset");
+	t_fuse_cmd(f, "read hold 0 12288");
+	fd = t_fuse_open(f, "direct", O_RDONLY | O_DIRECT);
+	for (int i = 0; i < NMIX; i++) {
+		/* 0, 4 and 8 KiB are held; the others lie past 64 KiB. */
+		long long off = i < 3 ? i * K4 : 65536 + i * K4;
+
+		buf[i] = t_aligned(4096, K4);
+		io_prep_pread(&cbs[i], fd, buf[i], K4, off);
+		cbs[i].data = (void *)(uintptr_t)(i + 1);
+		p[i] = &cbs[i];
+		res[i] = T_NO_RES;
+	}
+	submit_async(&s, a, p, NMIX);
+	if (!t_fuse_wait_held(f, 3, 5000))
+		T_FAIL("%s: only %d reads reached the file system", what,
+		       t_fuse_held(f));
+	if (t_reap_some(a, p, NMIX, res, NMIX - 3, t_now_ms() + 5000) <
+	    NMIX - 3)
+		T_FAIL("%s: the reads not held did not complete", what);
+	for (int i = 0; i < 3; i++)
+		held += res[i] == T_NO_RES;
+	F_CHECK(held == 3, "%s: a held read completed before its release",
+		what);
+	expect_held(a, p, NMIX, res, what);
+	t_fuse_cmd(f, "release");
+	if (t_reap_some(a, p, NMIX, res, NMIX, t_now_ms() + 5000) < NMIX)
+		T_FAIL("%s: held reads did not complete after the release",
+		       what);
+	submit_join(&s, what);
+	t_expect_quiet(a, 20);
+	for (int i = 0; i < NMIX; i++) {
+		F_CHECK(res[i] == K4, "%s: read %d: res %ld", what, i, res[i]);
+		check_data(what, buf[i], cbs[i].u.c.offset, K4);
+		free(buf[i]);
+	}
+	printf("%-44s done\n", what);
+	close(fd);
+}
+
+/*
+ * io_cancel of a request that the file system holds.  The kernel cancels
+ * only polls: -EINVAL, and the read completes when released.  uaio(7)
+ * lets the emulated engines cancel more (-EINPROGRESS, then the event
+ * with -ECANCELED at once); either way, what io_cancel says must be what
+ * happens.
+ */
+static void held_cancel(struct t_fuse *f, struct t_aio *a, const char *file,
+			int oflags, const char *what)
+{
+	bool emulated = !a->raw && t_is_uaio() && strcmp(t_engine(), "kernel");
+	unsigned char *buf = t_aligned(4096, K16);
+	struct iocb cb, *p = &cb;
+	struct io_event scratch;
+	struct submitter s;
+	long res = T_NO_RES;
+	int ret;
+
+	t_fuse_cmd(f, "reset");
+	t_fuse_cmd(f, "read hold 0 65536");
+	int fd = t_fuse_open(f, file, O_RDONLY | oflags);
+	io_prep_pread(&cb, fd, buf, K16, 0);
+	cb.data = &cb;
+	submit_async(&s, a, &p, 1);
+	if (!t_fuse_wait_held(f, 1, 5000))
+		T_FAIL("%s: the read never reached the file system", what);
+	ret = t_aio_cancel(a, &cb, &scratch);
+	if (ret == -EINPROGRESS && emulated) {
+		if (t_reap_some(a, &p, 1, &res, 1, t_now_ms() + 5000) != 1)
+			T_FAIL("%s: cancelled, but no event within 5 s", what);
+		F_CHECK(res == -ECANCELED,
+			"%s: io_cancel = -EINPROGRESS, then res %ld", what,
+			res);
+		t_fuse_cmd(f, "release");
+	} else {
+		F_CHECK(ret == -EINVAL, "%s: io_cancel = %d, expected -EINVAL",
+			what, ret);
+		expect_held(a, &p, 1, &res, what);
+		t_fuse_cmd(f, "release");
+		if (t_reap_some(a, &p, 1, &res, 1, t_now_ms() + 5000) != 1)
+			T_FAIL("%s: no completion within 5 s of the release",
+			       what);
+		F_CHECK(res == K16,
+			"%s: io_cancel = %d (not cancelled), then res %ld, "
+			"expected %d",
+			what, ret, res, K16);
+		if (res > 0)
+			check_data(what, buf, 0, res);
+	}
+	submit_join(&s, what);
+	t_expect_quiet(a, 20);
+	printf("%-44s done (io_cancel %d, res %ld)\n", what, ret, res);
+	close(fd);
+	free(buf);
+}
+
+struct releaser {
+	struct t_fuse *f;
+	long ms;
+};
+
+static void *release_main(void *arg)
+{
+	struct releaser *r = arg;
+
+	t_sleep_ms(r->ms);
+	t_fuse_cmd(r->f, "release");
+	return NULL;
+}
+
+/* io_destroy of a context whose read is held returns once it is done. */
+static void held_destroy(struct t_fuse *f, bool raw, const char *file,
+			 int oflags, const char *what)
+{
+	unsigned char *buf = t_aligned(4096, K16);
+	struct iocb cb, *p = &cb;
+	struct releaser rel = {f, 300};
+	struct submitter s;
+	struct t_aio a;
+	pthread_t rt;
+	double t0, took;
+	int ret;
+
+	T_EQ(t_aio_setup(&a, raw, 8), 0);
+	t_fuse_cmd(f, "reset");
+	t_fuse_cmd(f, "read hold 0 65536");
+	int fd = t_fuse_open(f, file, O_RDONLY | oflags);
+	memset(buf, 0xee, K16);
+	io_prep_pread(&cb, fd, buf, K16, 0);
+	submit_async(&s, &a, &p, 1);
+	if (!t_fuse_wait_held(f, 1, 5000))
+		T_FAIL("%s: the read never reached the file system", what);
+	T_EQ(pthread_create(&rt, NULL, release_main, &rel), 0);
+	t0 = t_now_ms();
+	ret = t_aio_destroy(&a);
+	took = t_now_ms() - t0;
+	F_CHECK(ret == 0, "%s: io_destroy = %d", what, ret);
+	F_CHECK(took >= 250,
+		"%s: io_destroy returned after %.0f ms, before the release",
+		what, took);
+	check_data(what, buf, 0, K16);
+	T_EQ(pthread_join(rt, NULL), 0);
+	submit_join(&s, what);
+	printf("%-44s done (%.0f ms)\n", what, took);
+	close(fd);
+	free(buf);
+}
+
+#define NDEAD 4
+
+/*
+ * Requests held when the file system dies: a buffered read, a direct_io
+ * read, an O_DIRECT read and an O_DIRECT write, each submitted on its own
+ * (kernel AIO blocks on the buffered one), then the server killed.
+ */
+static void server_dies(bool raw, long *res)
+{
+	static const struct {
+		const char *file;
+		int oflags;
+		bool write;
+	} reqs[NDEAD] = {{"data", 0, false},
+			 {"direct", 0, false},
+			 {"direct", O_DIRECT, false},
+			 {"direct", O_DIRECT, true}};
+	unsigned char *buf[NDEAD];
+	struct iocb cbs[NDEAD], *p[NDEAD], *one[NDEAD];
+	struct submitter s[NDEAD];
+	int fds[NDEAD];
+	struct t_fuse f;
+	struct t_aio a;
+
+	t_fuse_start(&f);
+	T_EQ(t_aio_setup(&a, raw, 16), 0);
+	t_fuse_cmd(&f, "any hold 0 65536");
+	for (int i = 0; i < NDEAD; i++) {
+		fds[i] = t_fuse_open(&f, reqs[i].file, O_RDWR | reqs[i].oflags);
+		buf[i] = t_aligned(4096, K4);
+		memset(buf[i], 0x11, K4);
+		if (reqs[i].write)
+			io_prep_pwrite(&cbs[i], fds[i], buf[i], K4, 0);
+		else
+			io_prep_pread(&cbs[i], fds[i], buf[i], K4, 0);
+		cbs[i].data = (void *)(uintptr_t)(i + 1);
+		p[i] = one[i] = &cbs[i];
+		res[i] = T_NO_RES;
+		submit_async(&s[i], &a, &one[i], 1);
+		if (!t_fuse_wait_held(&f, i + 1, 5000))
+			T_FAIL("server dies: request %d never reached the "
+			       "file system",
+			       i);
+	}
+	/* The connection ends with the server: every request with it. */
+	kill(t_mounts[t_nmounts - 1].server, SIGKILL);
+	if (t_reap_some(&a, p, NDEAD, res, NDEAD, t_now_ms() + 5000) < NDEAD)
+		T_FAIL("%s: requests held by a dead file system did not "
+		       "complete",
+		       t_aio_name(&a));
+	for (int i = 0; i < NDEAD; i++) {
+		submit_join(&s[i], "server dies");
+		/*
+		 * A request the abort ended gets ECONNABORTED, one made
+		 * after it ENOTCONN: the page cache makes either of a
+		 * buffered read, as timing has it.  Both say the same.
+		 */
+		if (res[i] == -ENOTCONN)
+			res[i] = -ECONNABORTED;
+	}
+	t_expect_quiet(&a, 20);
+	t_context_works(&a);
+	T_EQ(t_aio_destroy(&a), 0);
+	for (int i = 0; i < NDEAD; i++) {
+		close(fds[i]);
+		free(buf[i]);
+	}
+	t_fuse_stop(&f);
+}
+
+int main(void)
+{
+	long want[NDEAD], got[NDEAD];
+	struct t_aio lib;
+	struct t_res before;
+	struct t_fuse f;
+
+	t_private_mounts();
+	t_watchdog(45);
+	t_fuse_start(&f);
+	before = t_res_baseline();
+	T_EQ(t_aio_setup(&lib, false, 64), 0);
+
+	held_read(&f, &lib, "data", 0, "buffered: a held read");
+	held_read(&f, &lib, "direct", 0, "direct_io: a held read");
+	held_read(&f, &lib, "direct", O_DIRECT, "O_DIRECT: a held read");
+	held_write(&f, &lib, "data", 0, "buffered: a held write");
+	held_write(&f, &lib, "direct", O_DIRECT, "O_DIRECT: a held write");
+	held_some(&f, &lib);
+	held_cancel(&f, &lib, "data", 0, "buffered: io_cancel of a held read");
+	held_cancel(&f, &lib, "direct", O_DIRECT,
+		    "O_DIRECT: io_cancel of a held read");
+	t_context_works(&lib);
+	T_EQ(t_aio_destroy(&lib), 0);
+	t_res_check(before, "after io_destroy");
+
+	held_destroy(&f, false, "data", 0, "buffered: io_destroy waits");
+	held_destroy(&f, false, "direct", O_DIRECT,
+		     "O_DIRECT: io_destroy waits");
+	t_res_check(before, "after io_destroy of held requests");
+	t_fuse_stop(&f);
+
+	/* The kernel's errors first, on a file system of their own. */
+	server_dies(true, want);
+	before = t_res_baseline();
+	server_dies(false, got);
+	t_res_check(before, "after the file system died");
+	t_same_res("the file system dies with requests held", got, want, NDEAD);
+	return t_finish();
+}
