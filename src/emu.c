@@ -345,9 +345,7 @@ void emu_complete(struct emu_ctx *e, struct emu_req *req, long res)
 	if (resfd >= 0) {
 		/* After the event is in the ring: a reader of the eventfd then
 		 * finds it with a non-blocking io_getevents. */
-		uint64_t one = 1;
-		ssize_t r = write(resfd, &one, sizeof(one));
-		(void)r; /* the kernel ignores overflow too */
+		uaio__signal_eventfd(resfd);
 		close(resfd);
 	}
 	emu_wake(e);
@@ -378,9 +376,9 @@ void emu_write_failed(const struct emu_req *req, long res)
 	/* generic_write_check_limits(): only the size limit signals (a
 	 * file system's own maximum size does not). */
 	if (getrlimit(RLIMIT_FSIZE, &rl) || rl.rlim_cur == RLIM_INFINITY ||
-	    (req->offset >= 0 && (unsigned long long)req->offset +
-					 (unsigned long long)req->done <
-				     rl.rlim_cur))
+	    (req->offset >= 0 &&
+	     (unsigned long long)req->offset + (unsigned long long)req->done <
+		 rl.rlim_cur))
 		return;
 	if (RAW(SYS_tgkill, getpid(), req->submitter, SIGXFSZ, 0, 0, 0) ==
 	    -ESRCH)

@@ -171,6 +171,9 @@ static inline void uaio__note_caller(void)
 	if (unlikely(!uaio__caller_state))
 		uaio__note_caller_slow();
 }
+/* notify.c: signal an IOCB_FLAG_RESFD eventfd as the kernel does. */
+void uaio__signal_eventfd(int fd);
+
 /* The calling thread's id, cached. */
 pid_t uaio__tid(void);
 /* pthread_create with every signal blocked; 0 or -errno. */

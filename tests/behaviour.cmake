@@ -3,6 +3,7 @@
 uaio_test(rw-basic REF TIMEOUT 60)
 uaio_test(userspace-reap REF TIMEOUT 60)
 uaio_test(resfd REF TIMEOUT 30 LABELS concurrency)
+uaio_test(resfd-saturate REF TIMEOUT 30)
 uaio_test(poll REF TIMEOUT 30 LABELS concurrency)
 uaio_test(cancel REF TIMEOUT 30 LABELS concurrency)
 uaio_test(getevents-timeout REF TIMEOUT 30)

@@ -49,3 +49,12 @@ if(TARGET seccomp-run) # info.cmake builds it
   set_tests_properties(dlopen-auto.no-kernel-aio PROPERTIES LABELS "fallback" TIMEOUT 30)
 endif()
 set_tests_properties(dlopen-auto.plain PROPERTIES LABELS "fallback" TIMEOUT 30)
+
+# RESFD near saturation where kernel AIO is refused: nothing blocks.
+if(TARGET seccomp-run AND TARGET resfd-saturate)
+  add_test(NAME resfd-saturate.threads-no-kernel-aio COMMAND seccomp-run
+    --deny io_setup=ENOSYS -- $<TARGET_FILE:resfd-saturate> no-kernel-aio)
+  set_tests_properties(resfd-saturate.threads-no-kernel-aio PROPERTIES
+    ENVIRONMENT "UAIO_ENGINE=threads;UAIO_TEST_ENGINE=threads"
+    LABELS "threads;fallback" TIMEOUT 30)
+endif()
