@@ -6,6 +6,10 @@
 #   uncached  4 KiB buffered randread, iodepth 32, page cache dropped first,
 #             a fixed amount of I/O (--io_size)
 #   cached    4 KiB buffered randread, iodepth 32, file in the page cache
+#   direct1   4 KiB randread, O_DIRECT, iodepth 1, time based
+#   cached1   4 KiB buffered randread, iodepth 1, file in the page cache
+#   seqwrite  4 KiB buffered sequential writes, iodepth 32, time based
+#   randwrite 4 KiB buffered random writes, iodepth 32, time based
 # Each (job, method) runs --runs times, methods taking turns within a round;
 # the table gives medians and ratios to the system libaio from the same run.
 # Figures from different runs of this kind of machine differ by 2-12%.
@@ -26,7 +30,8 @@ Usage: run-fio.sh [options]
   --io-size SIZE   bytes read by the uncached job (default 1g)
   --runs N         runs per job and method (default 3)
   --engines LIST   uaio engines, comma-separated (default kernel,threads,uring)
-  --jobs LIST      of direct,uncached,cached (default all three)
+  --jobs LIST      of direct,uncached,cached,direct1,cached1,seqwrite,
+                   randwrite (default direct,uncached,cached)
   --quick          --size 256m --runtime 2 --io-size 64m --runs 1
   -h, --help       this text
 Needs fio, and jq or python3.  The uncached job needs a writable
@@ -97,7 +102,8 @@ for e in ${engines//,/ }; do
 	case $e in kernel | threads | uring) ;; *) usage_error "--engines: unknown engine '$e'" ;; esac
 done
 for j in ${jobs//,/ }; do
-	case $j in direct | uncached | cached) ;; *) usage_error "--jobs: unknown job '$j'" ;; esac
+	case $j in direct | uncached | cached | direct1 | cached1 | seqwrite | randwrite) ;;
+	*) usage_error "--jobs: unknown job '$j'" ;; esac
 done
 
 command -v fio >/dev/null || die "fio is not installed"
@@ -189,6 +195,10 @@ job_args() {
 	uncached) echo "--direct=0 --io_size=$io_size --invalidate=1" ;;
 	# fio drops the file's cache before a job unless told not to.
 	cached) echo "--direct=0 --invalidate=0 --runtime=$runtime --time_based" ;;
+	direct1) echo "--direct=1 --iodepth=1 --runtime=$runtime --time_based" ;;
+	cached1) echo "--direct=0 --invalidate=0 --iodepth=1 --runtime=$runtime --time_based" ;;
+	seqwrite) echo "--direct=0 --rw=write --runtime=$runtime --time_based" ;;
+	randwrite) echo "--direct=0 --rw=randwrite --runtime=$runtime --time_based" ;;
 	esac
 }
 job_title() {
@@ -196,6 +206,10 @@ job_title() {
 	direct) echo "4 KiB randread, O_DIRECT, iodepth 32, ${runtime} s" ;;
 	uncached) echo "4 KiB buffered randread, uncached (caches dropped), iodepth 32, io_size $io_size" ;;
 	cached) echo "4 KiB buffered randread, file cached, iodepth 32, ${runtime} s" ;;
+	direct1) echo "4 KiB randread, O_DIRECT, iodepth 1, ${runtime} s" ;;
+	cached1) echo "4 KiB buffered randread, file cached, iodepth 1, ${runtime} s" ;;
+	seqwrite) echo "4 KiB buffered sequential write, iodepth 32, ${runtime} s" ;;
+	randwrite) echo "4 KiB buffered random write, iodepth 32, ${runtime} s" ;;
 	esac
 }
 
@@ -222,7 +236,7 @@ for ((r = 1; r <= runs; r++)); do
 			if [ "$j" = uncached ]; then
 				sync
 				echo 3 >/proc/sys/vm/drop_caches
-			elif [ "$j" = cached ]; then
+			elif [ "$j" = cached ] || [ "$j" = cached1 ]; then
 				cat "$file" >/dev/null
 			fi
 			out=$work/$j.$i.$r.json
@@ -237,7 +251,9 @@ for ((r = 1; r <= runs; r++)); do
 					--output="$out" >"$out.err" 2>&1
 			fi
 			rc=$?
-			iops=$(json_field "$out" '.jobs[0].read.iops' 2>/dev/null)
+			dir_=read
+			case $j in *write) dir_=write ;; esac
+			iops=$(json_field "$out" ".jobs[0].$dir_.iops" 2>/dev/null)
 			errs=$(json_field "$out" '.jobs[0].error' 2>/dev/null)
 			if [ $rc -ne 0 ] || [ -z "$iops" ] || [ "${errs:-0}" != 0 ]; then
 				msg=$(grep -v '^$' "$out.err" | head -n 2 | tr '\n' ' ')
@@ -249,8 +265,8 @@ for ((r = 1; r <= runs; r++)); do
 				continue
 			fi
 			echo "$iops" >>"$work/$j.$i.iops"
-			json_field "$out" '.jobs[0].read.slat_ns.mean' >>"$work/$j.$i.slat"
-			json_field "$out" '.jobs[0].read.clat_ns.mean' >>"$work/$j.$i.clat"
+			json_field "$out" ".jobs[0].$dir_.slat_ns.mean" >>"$work/$j.$i.slat"
+			json_field "$out" ".jobs[0].$dir_.clat_ns.mean" >>"$work/$j.$i.clat"
 		done
 	done
 done
