@@ -642,11 +642,13 @@ static void print_text(const struct info *in)
 
 			if (!nm)
 				snprintf(lab, sizeof(lab), "0x%x", 1u << b);
+			const char *pf = rwf_per_file(1u << b);
+
 			if (v == RWF_PER_FILE)
 				snprintf(msg, sizeof(msg),
 					 "EOPNOTSUPP from every file tried; "
 					 "the kernel may still support it: %s",
-					 rwf_per_file(1u << b));
+					 pf ? pf : "?");
 			else if (v == RWF_UNPROBED)
 				snprintf(msg, sizeof(msg),
 					 "not probed: the calls failed with %s",
