@@ -24,6 +24,12 @@ extern "C" {
 
 /* Longest engine name, with its NUL. */
 #define UAIO_ENGINE_NAME_MAX 16
+/*
+ * Every engine uaio knows, in the order of "auto", whether this build has
+ * it or not: an initializer for an array of strings.
+ */
+#define UAIO_ENGINE_NAMES "kernel", "uring", "threads"
+#define UAIO_NENGINES 3
 /* Room for a fallback reason, with its NUL. */
 #define UAIO_REASON_MAX 256
 
@@ -67,7 +73,8 @@ int uaio_fallback_reason(io_context_t ctx, char *buf, size_t len);
 /*
  * Whether engine (a single name) can run on this host: 0 if it can, else
  * -errno with the reason copied into why[len] (why may be NULL).
- * Errors: -EINVAL unknown engine name; -ENOSYS, -EPERM, -EAGAIN, ... as the
+ * Errors: -EINVAL unknown engine name; -ENOPKG an engine uaio knows but this
+ *         build lacks (uring without liburing); -ENOSYS, -EPERM, -EAGAIN, ... as the
  * probe found them.
  */
 int uaio_probe(const char *engine, char *why, size_t len);

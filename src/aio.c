@@ -396,13 +396,12 @@ UAIO_API int uaio_probe(const char *engine, char *why, size_t len)
 		ERRNO_RETURN(-EINVAL);
 	e = uaio__engine_by_name(engine, strlen(engine));
 	if (!e) {
+		bool known = uaio__engine_known(engine, strlen(engine));
+
 		if (why && len)
 			snprintf(why, len, "%s",
-				 strcmp(engine, "uring") == 0
-				     ? "not built in (no liburing at "
-				       "build time)"
-				     : "unknown engine");
-		ERRNO_RETURN(strcmp(engine, "uring") == 0 ? -ENOSYS : -EINVAL);
+				 known ? UAIO_NOT_BUILT_IN : "unknown engine");
+		ERRNO_RETURN(known ? -ENOPKG : -EINVAL);
 	}
 	scratch[0] = '\0';
 	int ret = e->probe(scratch, sizeof(scratch));

@@ -51,7 +51,7 @@ struct emu_req {
 	unsigned gen;		      /* bumped at each reuse */
 	/* The engine's, under its lock: who submitted it, and flags. */
 	unsigned owner, eflags;
-	pid_t submitter; /* the thread that submitted it (for SIGXFSZ) */
+	pid_t submitter;      /* the thread that submitted it (for SIGXFSZ) */
 	long done;	      /* bytes moved before it went async */
 	long res;	      /* a result decided off the I/O path */
 	uint64_t t_submit;    /* for statistics, 0 when off */

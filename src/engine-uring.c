@@ -42,7 +42,7 @@
 
 #define DRAIN_BATCH 64
 #define GIVE_UP_NS 5000000000ull /* io_destroy's patience */
-#define CANCEL_PENDING 1 /* cancel_res until the cancel op's CQE */
+#define CANCEL_PENDING 1	 /* cancel_res until the cancel op's CQE */
 
 enum {
 	R_LIVE = 1,	 /* the kernel has it (or it waits to go again) */
@@ -439,8 +439,7 @@ static long event_res(const struct emu_req *req, int res)
 }
 
 /* Under u->lock: what the CQE r of the live request req means. */
-static enum settle settle(struct uctx *u, struct emu_req *req, int r,
-			  long *res)
+static enum settle settle(struct uctx *u, struct emu_req *req, int r, long *res)
 {
 	if (req->eflags & R_CANCEL_WAIT) {
 		req->res = r;

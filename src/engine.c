@@ -19,6 +19,9 @@
 #include "stats.h"
 #include "uaccess.h"
 
+/* For messages: the names of UAIO_ENGINE_NAMES, comma-separated. */
+#define KNOWN "kernel, uring, threads"
+
 static const struct uaio_engine *const engines[] = {
     &uaio__engine_kernel,
 #ifdef UAIO_HAVE_URING
@@ -61,12 +64,11 @@ const struct uaio_engine *uaio__engine_by_name(const char *name, size_t len)
 	return NULL;
 }
 
-/* Names uaio knows, built in or not: "uring" without liburing is not a typo. */
-static bool known_name(const char *name, size_t len)
+bool uaio__engine_known(const char *name, size_t len)
 {
-	static const char *const all[] = {"kernel", "uring", "threads"};
+	static const char *const all[] = {UAIO_ENGINE_NAMES};
 
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < UAIO_NENGINES; i++)
 		if (strlen(all[i]) == len && memcmp(all[i], name, len) == 0)
 			return true;
 	return false;
@@ -136,13 +138,12 @@ static int parse_list(const char *list, const struct uaio_engine **out,
 				dup |= out[k] == e;
 			if (!dup)
 				out[(*n)++] = e;
-		} else if (known_name(p, len)) {
-			note(reason, rlen,
-			     "%.*s: not built in (no liburing at build time)",
-			     (int)len, p);
+		} else if (uaio__engine_known(p, len)) {
+			note(reason, rlen, "%.*s: " UAIO_NOT_BUILT_IN, (int)len,
+			     p);
 		} else {
 			uaio__debug("unknown engine \"%.*s\" in \"%s\" "
-				    "(known: kernel, uring, threads, auto)",
+				    "(known: auto and " KNOWN ")",
 				    (int)len, p, list);
 			return -EINVAL;
 		}
@@ -257,13 +258,24 @@ unsigned uaio__possible_cpus(void)
 
 unsigned long uaio__aio_max_nr(void)
 {
-	unsigned long v = 65536; /* the kernel's default */
-	FILE *f = fopen("/proc/sys/fs/aio-max-nr", "re");
+	static _Atomic unsigned long cached;
+	static _Atomic uint64_t read_at;
+	uint64_t now = uaio__now_ns();
+	unsigned long v = atomic_load_explicit(&cached, memory_order_relaxed);
+	FILE *f;
 
+	/* Three system calls for a /proc file: not at every io_setup. */
+	if (v && now - atomic_load_explicit(&read_at, memory_order_relaxed) <
+		     1000000000ull)
+		return v;
+	v = 65536; /* the kernel's default */
+	f = fopen("/proc/sys/fs/aio-max-nr", "re");
 	if (f) {
 		if (fscanf(f, "%lu", &v) != 1)
 			v = 65536;
 		fclose(f);
 	}
+	atomic_store_explicit(&cached, v, memory_order_relaxed);
+	atomic_store_explicit(&read_at, now, memory_order_relaxed);
 	return v;
 }

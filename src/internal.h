@@ -207,9 +207,13 @@ bool uaio__raw_calls_routed(void);
 /* engine.c: choosing an engine at io_setup. */
 int uaio__setup(int nr_events, io_context_t *ctxp, const char *engines);
 const struct uaio_engine *uaio__engine_by_name(const char *name, size_t len);
+/* One of UAIO_ENGINE_NAMES, built in or not: "uring" is not a typo. */
+bool uaio__engine_known(const char *name, size_t len);
+#define UAIO_NOT_BUILT_IN "not built in (no liburing at build time)"
 void uaio__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Host facts, probed once. */
+/* Host facts: the CPUs the kernel sizes rings by, read once; fs.aio-max-nr,
+ * which an administrator may change, read again at most once a second. */
 unsigned uaio__possible_cpus(void);
 unsigned long uaio__aio_max_nr(void);
 /* Ring slots the kernel would give for io_setup(nr): see ring.c. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "rwf.h"
 #include "uaccess.h"
 
 #ifndef RWF_HIPRI
@@ -48,28 +49,21 @@
 static int rwf_mask;
 static pthread_once_t rwf_once = PTHREAD_ONCE_INIT;
 
-/* RWF_SUPPORTED of the running kernel, from the version each flag came in. */
+/* RWF_SUPPORTED of the running kernel, from the version each flag came in
+ * (probing would meet the per-file refusals too, and seccomp filters). */
 static void rwf_probe(void)
 {
 	struct utsname u;
-	int maj = 0, min = 0, v;
+	int maj = 0, min = 0;
+	unsigned v;
 
 	if (uname(&u) == 0)
 		sscanf(u.release, "%d.%d", &maj, &min);
-	v = maj * 1000 + min;
+	v = (unsigned)(maj * 1000 + min);
 	rwf_mask = 0;
-	if (v >= 4007)
-		rwf_mask |= RWF_HIPRI | RWF_DSYNC | RWF_SYNC;
-	if (v >= 4014)
-		rwf_mask |= RWF_NOWAIT;
-	if (v >= 4016)
-		rwf_mask |= RWF_APPEND;
-	if (v >= 6009)
-		rwf_mask |= RWF_NOAPPEND;
-	if (v >= 6011)
-		rwf_mask |= RWF_ATOMIC;
-	if (v >= 6014)
-		rwf_mask |= RWF_DONTCACHE;
+	for (size_t i = 0; i < UAIO_NRWF; i++)
+		if (v >= uaio_rwf_flags[i].since)
+			rwf_mask |= (int)uaio_rwf_flags[i].bit;
 }
 
 int uaio__rwf_supported(void)

@@ -32,6 +32,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <uaio.h>
 
 #ifndef SYS_io_uring_setup
 #define SYS_io_uring_setup 425
@@ -40,7 +41,7 @@
 #define UAIO_WITH_URING 0
 #endif
 
-static const char *const engines[] = {"kernel", "uring", "threads"};
+static const char *const engines[] = {UAIO_ENGINE_NAMES};
 static int failures;
 
 #define CHECK(cond, ...)                                                       \

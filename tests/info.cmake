@@ -6,6 +6,7 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/tools/CMakeLists.txt)
   add_executable(seccomp-run seccomp-run.c)
   target_compile_definitions(seccomp-run PRIVATE _GNU_SOURCE)
   add_executable(info-check info-check.c)
+  target_include_directories(info-check PRIVATE ${PROJECT_SOURCE_DIR}/include)
   target_compile_definitions(info-check PRIVATE _GNU_SOURCE
     UAIO_WITH_URING=$<BOOL:${UAIO_WITH_URING}>)
 

@@ -27,32 +27,19 @@
 #include <unistd.h>
 #include <uaio.h>
 
+#include "rwf.h"
+
 #ifndef SYS_io_uring_setup
 #define SYS_io_uring_setup 425
 #endif
 
-static const char *const engine_names[] = {"kernel", "uring", "threads"};
-#define NENGINES 3
+static const char *const engine_names[] = {UAIO_ENGINE_NAMES};
+#define NENGINES UAIO_NENGINES
 
-/* The RWF bits uaio knows by name; any other bit is probed too. */
-static const struct {
-	unsigned bit;
-	const char *name;
-	const char *per_file; /* why a file may refuse it, NULL if none can */
-} rwf_known[] = {
-    {0x01, "HIPRI", NULL},
-    {0x02, "DSYNC", NULL},
-    {0x04, "SYNC", NULL},
-    {0x08, "NOWAIT", "the file must support non-blocking I/O"},
-    {0x10, "APPEND", NULL},
-    {0x20, "NOAPPEND", NULL},
-    {0x40, "ATOMIC",
-     "writes only, with O_DIRECT, on a file system and device that "
-     "support atomic writes"},
-    {0x80, "DONTCACHE", "the file system must support it (not on DAX)"},
-    {0x100, "NOSIGNAL", NULL},
-};
-#define NKNOWN (sizeof(rwf_known) / sizeof(rwf_known[0]))
+/* The RWF bits uaio knows by name (src/rwf.h); any other bit is probed
+ * too. */
+#define rwf_known uaio_rwf_flags
+#define NKNOWN UAIO_NRWF
 
 /* The files the RWF bits are tried on, each read and written. */
 enum { P_PIPE, P_MEMFD, P_FILE, P_DIRECT, NPROBES };
@@ -428,8 +415,7 @@ static void diagnose(struct info *in, int e)
 		return;
 	}
 	if (e == 1) {
-		if (err == ENOSYS && !in->liburing[0] &&
-		    strstr(in->eng[e].why, "not built in"))
+		if (err == ENOPKG)
 			snprintf(c, len,
 				 "this build of uaio has no uring "
 				 "engine (it needs liburing-dev at "

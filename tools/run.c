@@ -107,8 +107,12 @@ static void check_engines(const char *list)
 		/* The library allows blanks around names, so do we. */
 		tok += strspn(tok, " \t");
 		tok[strcspn(tok, " \t")] = 0;
-		if (strcmp(tok, "kernel") && strcmp(tok, "uring") &&
-		    strcmp(tok, "threads") && strcmp(tok, "auto"))
+		static const char *const known[] = {UAIO_ENGINE_NAMES, "auto"};
+		bool ok = false;
+
+		for (size_t i = 0; i < UAIO_NENGINES + 1; i++)
+			ok |= !strcmp(tok, known[i]);
+		if (!ok)
 			usage_error("--engine: unknown engine '%s' (kernel, "
 				    "uring, threads or auto)",
 				    tok);
