@@ -73,9 +73,9 @@ int uaio_fallback_reason(io_context_t ctx, char *buf, size_t len);
 /*
  * Whether engine (a single name) can run on this host: 0 if it can, else
  * -errno with the reason copied into why[len] (why may be NULL).
- * Errors: -EINVAL unknown engine name; -ENOPKG an engine uaio knows but this
- *         build lacks (uring without liburing); -ENOSYS, -EPERM, -EAGAIN, ... as the
- * probe found them.
+ * Errors: -EINVAL unknown engine name; -ENOPKG an engine uaio knows but
+ *         this build lacks (uring without liburing); -ENOSYS, -EPERM,
+ *         -EAGAIN, ... as the probe found them.
  */
 int uaio_probe(const char *engine, char *why, size_t len);
 

@@ -15,9 +15,9 @@
  * own rings do not.  Being shared, a ring is shared with a forked child, as
  * the kernel's is.
  *
- * A freed ring's pages are given back to the system (MADV_REMOVE) and to
- * the chunk; a ring that the program moved leaves a hole in its chunk's
- * program mapping, so its pages are never handed out again.
+ * A freed ring's pages go back to the chunk, and for a big ring to the
+ * system (MADV_REMOVE); a ring that the program moved leaves a hole in its
+ * chunk's program mapping, so its pages are never handed out again.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -28,6 +28,7 @@
 #include "ring.h"
 
 #define CHUNK_PAGES 256u
+#define KEEP_PAGES 4u /* freed rings this small keep their pages */
 
 struct chunk {
 	char *user, *alias;
@@ -138,8 +139,15 @@ void arena_free(char *alias, size_t bytes, char *user_now)
 	if (ch) {
 		size_t off = (size_t)(alias - ch->alias);
 
-		/* Zeroed and given back; the program's view reads zeros. */
-		madvise(alias, (size_t)n * page_size, MADV_REMOVE);
+		/*
+		 * A stale handle must not look like a ring (the magic goes);
+		 * the pages of a big ring go back to the system, a small
+		 * one's stay for the next ring (a system call saved on a
+		 * setup and destroy).
+		 */
+		((struct aio_ring *)alias)->magic = 0;
+		if (n > KEEP_PAGES)
+			madvise(alias, (size_t)n * page_size, MADV_REMOVE);
 		if (user_now == ch->user + off) {
 			set_bits(ch->used, (unsigned)(off / page_size), n,
 				 false);

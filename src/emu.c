@@ -470,10 +470,8 @@ struct emu_req *emu_find(struct emu_ctx *e, struct iocb *iocb)
 void emu_kill(struct emu_ctx *e)
 {
 	atomic_store_explicit(&e->dead, true, memory_order_seq_cst);
-	if (e->ops->wake)
-		e->ops->wake(e);
-	else
-		emu_wake_default(e);
+	/* A waiter counted after this sees dead before it sleeps. */
+	emu_wake(e);
 }
 
 bool emu_deadline(const struct timespec *t, struct timespec *deadline)

@@ -73,8 +73,14 @@ static inline struct tctx *tctx_of(struct emu_ctx *e)
 
 static unsigned default_threads(void)
 {
+	static _Atomic long cpus; /* sysconf reads /sys each time */
 	const char *s = uaio__getenv("UAIO_THREADS");
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = atomic_load_explicit(&cpus, memory_order_relaxed);
+
+	if (!n) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		atomic_store_explicit(&cpus, n, memory_order_relaxed);
+	}
 
 	if (s && *s) {
 		char *end;

@@ -822,6 +822,7 @@ static void uring_destroy(struct uaio_ctx *c)
 
 	unsigned left, before = 0;
 	uint64_t since = 0;
+	bool gave_up = false;
 
 	/* What io_submit calls that raced with kill queued. */
 	cancel_waiting(u);
@@ -838,14 +839,20 @@ static void uring_destroy(struct uaio_ctx *c)
 			since = uaio__now_ns();
 		}
 		if (since && uaio__now_ns() - since > GIVE_UP_NS) {
-			since = 0;
-			/* A file that io_uring retries for ever (FUSE
+			/*
+			 * A file that io_uring retries for ever (FUSE
 			 * answering EAGAIN: it polls and tries again, where
-			 * kernel AIO fails it): cancelled (uaio.7). */
-			uaio__debug("uring: io_destroy: %u request(s) made no "
-				    "progress for %d s: cancelled",
-				    left, (int)(GIVE_UP_NS / 1000000000));
-			(void)cancel_matching(u, any, 0, R_CANCELLED);
+			 * kernel AIO fails it): cancelled (uaio.7), asked
+			 * again each tick until a cancel finds it waiting.
+			 */
+			if (!gave_up)
+				uaio__debug("uring: io_destroy: %u request(s) "
+					    "made no progress for %d s: "
+					    "cancelled",
+					    left,
+					    (int)(GIVE_UP_NS / 1000000000));
+			gave_up = true;
+			(void)cancel_matching(u, any, 0, 0);
 		}
 		ur_kick(u->sr);
 		ur_wait_cq(u->sr, 100);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
@@ -171,10 +172,13 @@ void t_warm_up(void)
 	struct io_event ev;
 
 	/* Each context on its own ring, each leaving a request in flight
-	 * when io_submit returns (which starts the ring's thread). */
+	 * when io_submit returns (which starts the ring's thread); with an
+	 * eventfd (the library signals it through a descriptor it keeps). */
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	for (int i = 0; i < N; i++) {
 		ctx[i] = t_setup(4);
 		io_prep_pread(&cb[i], fd, buf + 4096 * i, 4096, 4096 * i);
+		io_set_eventfd(&cb[i], efd);
 		p[i] = &cb[i];
 		if (io_submit(ctx[i], 1, &p[i]) != 1)
 			T_FAIL("warm-up io_submit");
@@ -184,5 +188,6 @@ void t_warm_up(void)
 		io_destroy(ctx[i]);
 	}
 	close(fd);
+	close(efd);
 	free(buf);
 }
