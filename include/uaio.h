@@ -25,8 +25,8 @@ extern "C" {
 /* Longest engine name, with its NUL. */
 #define UAIO_ENGINE_NAME_MAX 16
 /*
- * Every engine uaio knows, in the order of "auto", whether this build has
- * it or not: an initializer for an array of strings.
+ * Every engine uaio knows, whether this build has it or not: an
+ * initializer for an array of strings.
  */
 #define UAIO_ENGINE_NAMES "kernel", "uring", "threads"
 #define UAIO_NENGINES 3
@@ -41,8 +41,12 @@ const char *uaio_version(void);
  *
  * engines: NULL or "" to use UAIO_ENGINE (default "auto"); otherwise a
  * comma-separated preference list of "kernel", "uring", "threads" and
- * "auto" (= kernel,uring,threads).  The first engine usable on this host is
- * taken; the reasons the earlier ones were skipped are kept with the context.
+ * "auto".  auto is uring, else threads, each sending every request where
+ * it runs best (O_DIRECT on files to the kernel's AIO, cached reads done
+ * inside io_submit), else kernel; kernel alone when the program's raw AIO
+ * system calls cannot reach uaio (uaio(7), "auto").  The first engine
+ * usable on this host is taken; the reasons the earlier ones were skipped
+ * are kept with the context.
  *
  * Errors: those of io_setup(), and
  *   -EINVAL   an unknown engine name in the list (UAIO_DEBUG=1 says which);
@@ -53,7 +57,9 @@ const char *uaio_version(void);
 int uaio_setup(int maxevents, io_context_t *ctxp, const char *engines);
 
 /*
- * Copy the name of the engine that runs ctx into name[len].
+ * Copy the name of the engine that runs ctx into name[len]: one of
+ * UAIO_ENGINE_NAMES, or "auto" for a context auto made on uring or threads
+ * (its fallback reason says which engines it skipped).
  * Errors: -EINVAL  ctx is not a live context of this process;
  *         -ERANGE  len is too small (UAIO_ENGINE_NAME_MAX always suffices).
  */

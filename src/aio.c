@@ -368,7 +368,7 @@ UAIO_API int uaio_engine(io_context_t ctx, char *name, size_t len)
 
 	if (!c)
 		ERRNO_RETURN(-EINVAL);
-	ret = copy_out(name, len, c->engine->name);
+	ret = copy_out(name, len, uaio__engine_name(c));
 	uaio__ctx_put(c);
 	ERRNO_RETURN(ret < 0 ? ret : 0);
 }

@@ -167,6 +167,7 @@ struct uaio_ctx *uaio__ctx_alloc(void)
 	c->engine = NULL;
 	c->priv = NULL;
 	c->reason[0] = '\0';
+	c->hybrid = false;
 	c->stats = NULL;
 	c->next_free = NULL;
 	return c;

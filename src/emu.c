@@ -385,6 +385,27 @@ void emu_write_failed(const struct emu_req *req, long res)
 		kill(getpid(), SIGXFSZ); /* its thread is gone */
 }
 
+int emu_read_inline(struct emu_ctx *e, struct emu_req *req)
+{
+	ssize_t r;
+	size_t want;
+
+	if ((req->opcode != CMD_PREAD && req->opcode != CMD_PREADV) ||
+	    (req->fd_flags & O_DIRECT) || (req->rw_flags & RWF_NOWAIT))
+		return 0;
+	r = preadv2(req->fd, req->iov, req->iovcnt, req->offset,
+		    req->rw_flags | RWF_NOWAIT);
+	if (r < 0)
+		return 0; /* EAGAIN, or an error the engine reports its way */
+	want = emu_iov_len(req);
+	if ((size_t)r == want || r == 0 || emu_kind(req) != KIND_FILE) {
+		emu_complete(e, req, r);
+		return 1;
+	}
+	emu_iov_advance(req, (size_t)r); /* the rest, by the engine */
+	return 0;
+}
+
 bool emu_stream_offset(struct emu_req *req)
 {
 	struct stat st;
@@ -450,6 +471,20 @@ void emu_discard(struct emu_ctx *e, struct emu_req *req)
 {
 	req_put(e, req);
 	ring_unreserve(&e->ring);
+}
+
+struct emu_req *emu_untag(uint64_t tag)
+{
+	struct emu_ctx *e = uaio__ctx_at((unsigned)(tag >> 41))->priv;
+	struct emu_req *req;
+
+	if (!e)
+		return NULL;
+	req = emu_req_at(e, (unsigned)(tag >> 1) & ((1u << 24) - 1));
+	if (!req || req->state == REQ_FREE ||
+	    (req->gen & 0xffff) != ((tag >> 25) & 0xffff))
+		return NULL;
+	return req;
 }
 
 struct emu_req *emu_find(struct emu_ctx *e, struct iocb *iocb)

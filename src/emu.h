@@ -5,6 +5,7 @@
 #ifndef UAIO_EMU_H
 #define UAIO_EMU_H
 
+#include <fcntl.h>
 #include <sys/uio.h>
 
 #include "internal.h"
@@ -148,6 +149,14 @@ int emu_write_inline(struct emu_ctx *e, struct emu_req *req);
  */
 void emu_write_failed(const struct emu_req *req, long res);
 
+/*
+ * A buffered read tried inside io_submit with RWF_NOWAIT (auto): 1 when the
+ * page cache (or a stream's buffer) served it and it completed, 0 when the
+ * rest must wait (a file's read moved on past what it got, req->done), as
+ * must anything that failed.
+ */
+int emu_read_inline(struct emu_ctx *e, struct emu_req *req);
+
 /* Publish the event for req, signal its eventfd, free req and its slot. */
 void emu_complete(struct emu_ctx *e, struct emu_req *req, long res);
 /* Drop req without an event (io_destroy discards them). */
@@ -209,6 +218,32 @@ bool emu_stream_offset(struct emu_req *req);
  * ttys and other devices refuse O_DIRECT at open.
  */
 enum emu_kind emu_kind(struct emu_req *req);
+/* O_DIRECT on a descriptor opened by path: a file or block device (FIFOs,
+ * ttys and other devices refuse O_DIRECT at open), known without fstat. */
+static inline bool emu_kind_known_file(const struct emu_req *req)
+{
+#if UINTPTR_MAX > 0xffffffffu
+	return (req->fd_flags & (O_DIRECT | O_LARGEFILE)) ==
+	       (O_DIRECT | O_LARGEFILE);
+#else
+	(void)req;
+	return false;
+#endif
+}
+
+/*
+ * A request named in 64 bits, for a kernel that keeps a word for it
+ * (io_uring's user_data, kernel AIO's data): its context's number (23
+ * bits), its generation (16) and index (24), bit 0 clear.  emu_untag()
+ * finds it again, or NULL if the slot was reused since.
+ */
+static inline uint64_t emu_tag(const struct emu_req *req)
+{
+	return (uint64_t)req->ectx->ctx->number << 41 |
+	       (uint64_t)(req->gen & 0xffff) << 25 | (uint64_t)req->index << 1;
+}
+struct emu_req *emu_untag(uint64_t tag);
+
 /* A read or write: the bytes of req's iovec, and skipping the first n. */
 size_t emu_iov_len(const struct emu_req *req);
 void emu_iov_advance(struct emu_req *req, size_t n);

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "kaio.h"
 
 #ifndef RWF_NOWAIT
 #define RWF_NOWAIT 0x08
@@ -64,6 +65,9 @@ struct tctx {
 	struct pollfd *pfds;
 	struct emu_req **preqs;
 	unsigned *pgens;
+	/* auto: O_DIRECT requests on kernel AIO (kaio-reaper.c). */
+	unsigned kaio_n;
+	pthread_cond_t kaio_idle; /* kaio_n fell to 0 after stop */
 };
 
 static inline struct tctx *tctx_of(struct emu_ctx *e)
@@ -505,8 +509,12 @@ static int threads_try_now(struct emu_ctx *e, struct emu_req *req)
 		req->kind = KIND_FILE; /* validate.c let only files through */
 		break;
 	default:
-		if ((req->fd_flags & O_DIRECT) && emu_kind(req) == KIND_FILE)
+		if ((req->fd_flags & O_DIRECT) && emu_kind(req) == KIND_FILE) {
+			/* auto: kernel AIO first, a worker if it refuses. */
+			if (e->ctx->hybrid && kaio_wants(req))
+				return 0;
 			break; /* NOWAIT would still wait for the disk */
+		}
 		if (emu_write_inline(e, req))
 			return 1;
 		/* A file write that waits for the disk, on a worker. */
@@ -524,17 +532,86 @@ static int threads_try_now(struct emu_ctx *e, struct emu_req *req)
 	return ret;
 }
 
+/* On the reaper: an O_DIRECT request kernel AIO completed. */
+static void kaio_done(struct emu_req *req, long res)
+{
+	struct tctx *t = tctx_of(req->ectx);
+
+	finish(t, req, res);
+	/* Under the lock: io_destroy frees t once it saw kaio_n at 0. */
+	pthread_mutex_lock(&t->lock);
+	if (--t->kaio_n == 0 && t->stop)
+		pthread_cond_broadcast(&t->kaio_idle);
+	pthread_mutex_unlock(&t->lock);
+}
+
+/*
+ * auto: O_DIRECT on files to kernel AIO.  What it refused stays in reqs
+ * (compacted, *n updated) for the workers; false if io_destroy came first
+ * (nothing was taken).
+ */
+static bool route_direct(struct tctx *t, struct emu_req **reqs, int *n)
+{
+	struct emu_req *direct[KAIO_BATCH];
+	int nd = 0, k = 0, took;
+
+	for (int i = 0; i < *n; i++)
+		if (nd < KAIO_BATCH && kaio_wants(reqs[i]))
+			direct[nd++] = reqs[i];
+		else
+			reqs[k++] = reqs[i];
+	if (!nd)
+		return true;
+	pthread_mutex_lock(&t->lock);
+	if (t->stop) {
+		pthread_mutex_unlock(&t->lock);
+		for (int i = 0; i < nd; i++)
+			reqs[k++] = direct[i];
+		return false;
+	}
+	t->kaio_n += (unsigned)nd;
+	pthread_mutex_unlock(&t->lock);
+	took = kaio_reaper_submit(direct, nd, kaio_done);
+	if (took < nd) {
+		pthread_mutex_lock(&t->lock);
+		t->kaio_n -= (unsigned)(nd - took);
+		pthread_mutex_unlock(&t->lock);
+	}
+	for (int i = took; i < nd; i++)
+		reqs[k++] = direct[i];
+	*n = k;
+	return true;
+}
+
+/* Under t->lock: no worker could be started for what try_now sent to
+ * kernel AIO and it refused: take the queue back, to fail it. */
+static struct emu_req *unrunnable(struct tctx *t)
+{
+	struct emu_req *q = NULL;
+
+	if (!t->nthreads && t->qhead) {
+		q = t->qhead;
+		t->qhead = t->qtail = NULL;
+		t->queued = 0;
+		for (struct emu_req *r = q; r; r = r->next)
+			r->state = REQ_RUNNING; /* io_cancel: too late */
+	}
+	return q;
+}
+
 static void threads_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 {
 	struct tctx *t = tctx_of(e);
-	struct emu_req *head = NULL, *tail = NULL;
+	struct emu_req *head = NULL, *tail = NULL, *fail = NULL;
 	unsigned count = 0;
-	bool kick = false;
+	bool kick = false, live = true;
 
+	if (e->ctx->hybrid)
+		live = route_direct(t, reqs, &n);
 	for (int i = 0; i < n; i++)
 		own_fd(reqs[i]);
 	pthread_mutex_lock(&t->lock);
-	if (t->stop) {
+	if (t->stop || !live) {
 		/* Raced with io_destroy: dropped, like what it cancels. */
 		pthread_mutex_unlock(&t->lock);
 		for (int i = 0; i < n; i++)
@@ -560,14 +637,22 @@ static void threads_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 		count++;
 	}
 	unsigned wake = t->nidle < count ? t->nidle : count;
-	if (count)
+	if (count) {
 		enqueue(t, head, tail, count);
+		fail = unrunnable(t);
+	}
 	pthread_mutex_unlock(&t->lock);
 	if (kick)
 		poll_kick(t);
 	/* After unlocking, so that a woken worker does not block on it. */
 	while (wake--)
 		pthread_cond_signal(&t->work);
+	while (fail) {
+		struct emu_req *next = fail->next;
+
+		emu_complete(e, fail, -EAGAIN);
+		fail = next;
+	}
 }
 
 static const struct emu_ops threads_ops = {
@@ -597,6 +682,7 @@ static int threads_setup(struct uaio_ctx *c, unsigned nr_events)
 	t->pollwake = -1;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->work, NULL);
+	pthread_cond_init(&t->kaio_idle, NULL);
 	t->max = default_threads();
 	if (t->max > t->e.ring.nr)
 		t->max = t->e.ring.nr;
@@ -705,11 +791,16 @@ static void threads_kill(struct uaio_ctx *c)
 	}
 }
 
-/* Second half: the workers run the queue out and end; then free. */
+/* Second half: kernel AIO completes what it has, the workers run the
+ * queue out and end; then free. */
 static void threads_destroy(struct uaio_ctx *c)
 {
 	struct tctx *t = tctx_of(emu_of(c));
 
+	pthread_mutex_lock(&t->lock);
+	while (t->kaio_n)
+		pthread_cond_wait(&t->kaio_idle, &t->lock);
+	pthread_mutex_unlock(&t->lock);
 	for (unsigned i = 0; i < t->nthreads; i++)
 		pthread_join(t->workers[i].tid, NULL);
 	if (t->poller_started)
@@ -722,6 +813,7 @@ static void threads_destroy(struct uaio_ctx *c)
 		close(t->pollwake);
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->work);
+	pthread_cond_destroy(&t->kaio_idle);
 	emu_fini(&t->e);
 	free(t);
 	c->priv = NULL;

@@ -295,6 +295,72 @@ static void queue_reqs(struct uctx *u, struct emu_req **reqs, int n, bool fresh,
 	pthread_mutex_unlock(&sr->sq_lock);
 }
 
+/* Submit the poll of the kernel AIO eventfd (multishot), under no lock. */
+static void kaio_arm(struct shring *sr)
+{
+	struct io_uring_sqe *sqe;
+
+	pthread_mutex_lock(&sr->sq_lock);
+	sqe = ur_sqe(sr);
+	io_uring_prep_poll_multishot(sqe, sr->kaio.efd, POLLIN);
+	sqe->user_data = UD_KAIO;
+	ur_flush(sr);
+	pthread_mutex_unlock(&sr->sq_lock);
+}
+
+/* The ring's kernel AIO context, opened at its first use by auto. */
+static bool kaio_ready(struct shring *sr)
+{
+	int state = __atomic_load_n(&sr->kaio_state, __ATOMIC_ACQUIRE);
+
+	if (likely(state))
+		return state == 1;
+	pthread_mutex_lock(&sr->kaio_lock);
+	state = sr->kaio_state;
+	if (!state) {
+		state = kaio_open(&sr->kaio, KAIO_EVENTS, true);
+		if (!state) {
+			kaio_arm(sr);
+			state = 1;
+		} else {
+			uaio__debug("auto: no kernel AIO for O_DIRECT (%s): "
+				    "io_uring runs it",
+				    strerror(-state));
+		}
+		__atomic_store_n(&sr->kaio_state, state, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&sr->kaio_lock);
+	return state == 1;
+}
+
+/*
+ * auto's contexts: O_DIRECT goes to kernel AIO; what it does not take
+ * stays in reqs (compacted), *n updated.
+ */
+static void route_direct(struct uctx *u, struct emu_req **reqs, int *n)
+{
+	struct emu_req *direct[KAIO_BATCH];
+	int nd = 0, k = 0, took;
+
+	for (int i = 0; i < *n; i++)
+		if (nd < KAIO_BATCH && kaio_wants(reqs[i]))
+			direct[nd++] = reqs[i];
+		else
+			reqs[k++] = reqs[i];
+	if (!nd)
+		return;
+	atomic_fetch_add_explicit(&u->sr->busy, nd, memory_order_relaxed);
+	took = kaio_ready(u->sr) ? kaio_submit(&u->sr->kaio, direct, nd) : 0;
+	if (took < 0)
+		took = 0;
+	atomic_fetch_sub_explicit(&u->sr->busy, nd - took,
+				  memory_order_relaxed);
+	/* Refused (its ring full...): io_uring runs them. */
+	for (int i = took; i < nd; i++)
+		reqs[k++] = direct[i];
+	*n = k;
+}
+
 static void uring_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 {
 	struct uctx *u = uctx_of(e);
@@ -325,6 +391,8 @@ static void uring_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 		}
 		go[k++] = reqs[i];
 	}
+	if (k && u->e.ctx->hybrid)
+		route_direct(u, go, &k);
 	if (k)
 		queue_reqs(u, go, k, true, me);
 }
@@ -428,6 +496,9 @@ static bool wants_resubmit(struct emu_req *req, int res)
 
 static long event_res(const struct emu_req *req, int res)
 {
+	/* A read auto began inside io_submit reports all it moved. */
+	if (req->opcode != CMD_POLL && req->done)
+		return res >= 0 ? req->done + res : req->done;
 	if (req->opcode != CMD_POLL)
 		return res;
 	if (res == -ECANCELED && (req->eflags & R_CANCELLED))
@@ -533,6 +604,27 @@ struct done {
 	long res;
 };
 
+/* Under cq_lock: publish what kernel AIO completed for auto's contexts. */
+static void drain_kaio(struct shring *sr)
+{
+	struct io_event ev[DRAIN_BATCH];
+	unsigned n;
+
+	if (sr->kaio_state != 1 ||
+	    !atomic_load_explicit(&sr->kaio.inflight, memory_order_acquire))
+		return;
+	kaio_quiet(&sr->kaio);
+	while ((n = kaio_reap(&sr->kaio, ev, DRAIN_BATCH))) {
+		for (unsigned i = 0; i < n; i++) {
+			struct emu_req *req = emu_untag((uint64_t)ev[i].data);
+
+			if (req) /* cannot fail: it holds its slot */
+				finish(uctx_of(req->ectx), req,
+				       (long)ev[i].res);
+		}
+	}
+}
+
 /*
  * Move what the CQ holds to the aio rings.  With try, leave it to whoever
  * holds cq_lock: a thread inside a call drains again, or the last one to
@@ -561,6 +653,9 @@ void uring__drain(struct shring *sr, bool try)
 				if ((ud & UD_KIND_MASK) ==
 				    (UD_CANCEL_AWAIT & UD_KIND_MASK))
 					cancel_result(ud, r);
+				else if (ud == UD_KAIO &&
+					 !(cqes[i]->flags & IORING_CQE_F_MORE))
+					atomic_store(&sr->kaio_rearm, true);
 				continue;
 			}
 			struct uctx *u = uctx_at(ud_ctx(ud));
@@ -591,8 +686,11 @@ void uring__drain(struct shring *sr, bool try)
 			finish(done[i].u, done[i].req, done[i].res);
 		}
 	}
+	drain_kaio(sr);
 	pthread_mutex_unlock(&sr->cq_lock);
 	ur_draining(sr, false);
+	if (atomic_exchange(&sr->kaio_rearm, false))
+		kaio_arm(sr);
 	if (kick)
 		ur_kick(sr);
 }
@@ -664,6 +762,8 @@ static void thread_exit(void *arg)
 
 static int uring_try_now(struct emu_ctx *e, struct emu_req *req)
 {
+	if (e->ctx->hybrid && emu_read_inline(e, req))
+		return 1;
 	return emu_write_inline(e, req);
 }
 
@@ -692,9 +792,12 @@ static int uring_setup(struct uaio_ctx *c, unsigned nr_events)
 		return -ENOMEM;
 	u->sr = ur_ring_get(&ret);
 	if (!u->sr) {
+		static atomic_bool told;
 		char why[UAIO_REASON_MAX];
-		ur_explain(ret, why, sizeof(why));
-		uaio__debug("uring: %s", why);
+		if (!atomic_exchange(&told, true)) {
+			ur_explain(ret, why, sizeof(why));
+			uaio__debug("uring: %s", why);
+		}
 		free(u);
 		return ret;
 	}

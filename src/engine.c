@@ -2,7 +2,11 @@
  * engine.c - choosing the engine of a context at io_setup.
  *
  * The preference list comes from uaio_setup(), else UAIO_ENGINE, else
- * "auto" (= kernel,uring,threads).  Each engine is tried in turn; one that
+ * "auto": uring, then threads, each as a hybrid that sends every request
+ * where it runs best (O_DIRECT to the kernel's AIO, cached reads done
+ * inside io_submit, the rest to io_uring or the pool), then the kernel
+ * engine (alone when the program's raw AIO calls cannot reach uaio, as
+ * with the system's libaio).  Each engine is tried in turn; one that
  * fails for a reason of the host (ENOSYS, EPERM from seccomp, EAGAIN from a
  * system-wide fs.aio-nr that others used up, io_uring_disabled) hands over
  * to the next, and the reason is kept with the context.  An unknown name is
@@ -22,12 +26,13 @@
 /* For messages: the names of UAIO_ENGINE_NAMES, comma-separated. */
 #define KNOWN "kernel, uring, threads"
 
+/* The built-in engines, in auto's order. */
 static const struct uaio_engine *const engines[] = {
-    &uaio__engine_kernel,
 #ifdef UAIO_HAVE_URING
     &uaio__engine_uring,
 #endif
     &uaio__engine_threads,
+    &uaio__engine_kernel,
 };
 #define NENGINES (sizeof(engines) / sizeof(engines[0]))
 
@@ -64,6 +69,11 @@ const struct uaio_engine *uaio__engine_by_name(const char *name, size_t len)
 	return NULL;
 }
 
+const char *uaio__engine_name(const struct uaio_ctx *c)
+{
+	return c->hybrid ? "auto" : c->engine->name;
+}
+
 bool uaio__engine_known(const char *name, size_t len)
 {
 	static const char *const all[] = {UAIO_ENGINE_NAMES};
@@ -91,12 +101,52 @@ static void note(char *reason, size_t rlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* An engine to try, and whether as part of auto (uaio_ctx.hybrid). */
+struct choice {
+	const struct uaio_engine *engine;
+	bool hybrid;
+};
+
+static void add(struct choice *out, size_t *n, const struct uaio_engine *e,
+		bool hybrid)
+{
+	for (size_t k = 0; k < *n; k++)
+		if (out[k].engine == e && out[k].hybrid == hybrid)
+			return;
+	out[(*n)++] = (struct choice){e, hybrid};
+}
+
 /*
- * Expand a preference list into engines[]: "auto" is every built-in engine
- * in order; duplicates are dropped.  -EINVAL on an unknown or empty name.
+ * auto: the emulated engines as hybrids (uring first), each request where
+ * it runs best, then the kernel engine.  An emulated context would break a
+ * program whose raw calls cannot reach uaio: auto then does what the
+ * system's libaio does.
  */
-static int parse_list(const char *list, const struct uaio_engine **out,
-		      size_t *n, char *reason, size_t rlen)
+static void add_auto(struct choice *out, size_t *n, char *reason, size_t rlen)
+{
+	bool routed = uaio__raw_calls_routed();
+
+	for (size_t i = 0; i < NENGINES; i++) {
+		const struct uaio_engine *e = engines[i];
+
+		if (e->flags & UAIO_ENGINE_KERNEL_HANDLE)
+			add(out, n, e, false);
+		else if (routed)
+			add(out, n, e, true);
+		else
+			note(reason, rlen,
+			     "%s: not for auto: raw AIO system calls would "
+			     "not reach it",
+			     e->name);
+	}
+}
+
+/*
+ * Expand a preference list into out[]; duplicates are dropped.  -EINVAL on
+ * an unknown or empty name.
+ */
+static int parse_list(const char *list, struct choice *out, size_t *n,
+		      char *reason, size_t rlen)
 {
 	const char *p = list;
 
@@ -113,31 +163,9 @@ static int parse_list(const char *list, const struct uaio_engine **out,
 		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
 		if (len == 4 && memcmp(p, "auto", 4) == 0) {
-			bool routed = uaio__raw_calls_routed();
-			for (size_t i = 0; i < NENGINES; i++) {
-				bool dup = false;
-				for (size_t k = 0; k < *n; k++)
-					dup |= out[k] == engines[i];
-				/* An emulated context would break a program
-				 * whose raw calls cannot reach uaio: auto then
-				 * does what the system's libaio does. */
-				if (!routed && !(engines[i]->flags &
-						 UAIO_ENGINE_KERNEL_HANDLE)) {
-					note(reason, rlen,
-					     "%s: not for auto: raw AIO system "
-					     "calls would not reach it",
-					     engines[i]->name);
-					dup = true;
-				}
-				if (!dup)
-					out[(*n)++] = engines[i];
-			}
+			add_auto(out, n, reason, rlen);
 		} else if ((e = uaio__engine_by_name(p, len))) {
-			bool dup = false;
-			for (size_t k = 0; k < *n; k++)
-				dup |= out[k] == e;
-			if (!dup)
-				out[(*n)++] = e;
+			add(out, n, e, false);
 		} else if (uaio__engine_known(p, len)) {
 			note(reason, rlen, "%.*s: " UAIO_NOT_BUILT_IN, (int)len,
 			     p);
@@ -162,7 +190,7 @@ static bool host_refusal(int err)
 
 int uaio__setup(int nr_events, io_context_t *ctxp, const char *list)
 {
-	const struct uaio_engine *order[NENGINES];
+	struct choice order[2 * NENGINES];
 	size_t n, i;
 	struct uaio_ctx *c;
 	int ret = -ENOSYS;
@@ -181,13 +209,14 @@ int uaio__setup(int nr_events, io_context_t *ctxp, const char *list)
 		goto fail;
 	ret = -ENOSYS;
 	for (i = 0; i < n; i++) {
-		ret = order[i]->setup(c, (unsigned)nr_events);
+		c->hybrid = order[i].hybrid;
+		ret = order[i].engine->setup(c, (unsigned)nr_events);
 		if (ret == 0)
 			break;
 		if (!host_refusal(ret))
 			goto fail;
 		note(c->reason, sizeof(c->reason), "%s: io_setup: %s",
-		     order[i]->name, strerror(-ret));
+		     order[i].engine->name, strerror(-ret));
 	}
 	if (i == n) {
 		uaio__debug("no usable engine in \"%s\": %s", list, c->reason);
@@ -197,7 +226,7 @@ int uaio__setup(int nr_events, io_context_t *ctxp, const char *list)
 			ret = -EAGAIN;
 		goto fail;
 	}
-	c->engine = order[i];
+	c->engine = order[i].engine;
 	uaio__stats_attach(c, (unsigned)nr_events);
 	ret = uaio__ctx_publish(c);
 	if (ret) {
@@ -213,8 +242,10 @@ int uaio__setup(int nr_events, io_context_t *ctxp, const char *list)
 		return -EFAULT;
 	}
 	if (c->reason[0] && !atomic_exchange(&told, true))
-		uaio__debug("context on engine %s: %s", c->engine->name,
-			    c->reason);
+		uaio__debug("context on engine %s%s%s%s: %s",
+			    uaio__engine_name(c), c->hybrid ? " (on " : "",
+			    c->hybrid ? c->engine->name : "",
+			    c->hybrid ? ")" : "", c->reason);
 	return 0;
 fail:
 	uaio__ctx_free(c);

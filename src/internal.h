@@ -120,6 +120,12 @@ struct uaio_ctx {
 	unsigned number; /* this struct's, for ever: see UAIO_RING_ID */
 	unsigned gen;	 /* bumped at each reuse of the struct */
 	const struct uaio_engine *engine;
+	/*
+	 * Chosen by auto: the emulated engine also sends each request where
+	 * it runs best (O_DIRECT to kernel AIO, cached reads done inside
+	 * io_submit); uaio_engine() says "auto".
+	 */
+	bool hybrid;
 	void *priv;		      /* the engine's state */
 	char reason[UAIO_REASON_MAX]; /* why earlier engines were skipped */
 	struct uaio_stats *stats;     /* NULL unless UAIO_STATS is set */
@@ -207,6 +213,8 @@ bool uaio__raw_calls_routed(void);
 /* engine.c: choosing an engine at io_setup. */
 int uaio__setup(int nr_events, io_context_t *ctxp, const char *engines);
 const struct uaio_engine *uaio__engine_by_name(const char *name, size_t len);
+/* What uaio_engine() says: the engine's name, "auto" for a hybrid. */
+const char *uaio__engine_name(const struct uaio_ctx *c);
 /* One of UAIO_ENGINE_NAMES, built in or not: "uring" is not a typo. */
 bool uaio__engine_known(const char *name, size_t len);
 #define UAIO_NOT_BUILT_IN "not built in (no liburing at build time)"

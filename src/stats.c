@@ -306,7 +306,7 @@ void uaio__stats_report(struct uaio_ctx *c)
 	    snprintf(line, sizeof(line),
 		     "{\"pid\":%d,\"ctx\":\"%#lx\",\"engine\":\"%s\",\"ops\":{",
 		     (int)getpid(), (unsigned long)atomic_load(&c->handle),
-		     c->engine->name);
+		     uaio__engine_name(c));
 	for (unsigned op = 0, first = 1; op < CMD_MAX; op++) {
 		if (op == 4 || op == CMD_NOOP)
 			continue;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sys.h"
@@ -39,6 +40,8 @@ static void forget_rings(void)
 			continue;
 		close(rings[i]->ring.ring_fd);
 		close(rings[i]->evfd);
+		if (rings[i]->kaio_state == 1)
+			close(rings[i]->kaio.efd); /* its context is gone */
 		rings[i] = NULL;
 	}
 	pthread_mutex_init(&pool_lock, NULL);
@@ -122,6 +125,7 @@ static struct shring *ring_new(int *err)
 	pthread_mutex_init(&sr->cq_lock, NULL);
 	pthread_mutex_init(&sr->thread_lock, NULL);
 	pthread_mutex_init(&sr->resub_lock, NULL);
+	pthread_mutex_init(&sr->kaio_lock, NULL);
 	return sr;
 fail_ring:
 	io_uring_queue_exit(&sr->ring);
@@ -131,8 +135,22 @@ fail:
 	return NULL;
 }
 
+/* Seconds on CLOCK_MONOTONIC_COARSE (no system call). */
+static long now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (long)ts.tv_sec;
+}
+
 struct shring *ur_ring_get(int *err)
 {
+	/* The host's refusal of io_uring (seccomp, io_uring_disabled) is
+	 * remembered for a second: a program that makes many contexts on
+	 * the threads engine does not ask the kernel again for each. */
+	static int refused;
+	static long refused_at;
 	unsigned i;
 	struct shring *sr;
 
@@ -140,8 +158,15 @@ struct shring *ur_ring_get(int *err)
 	i = atomic_fetch_add_explicit(&next_ring, 1, memory_order_relaxed) %
 	    nrings;
 	pthread_mutex_lock(&pool_lock);
-	if (!rings[i])
+	if (!rings[i] && refused && now_s() - refused_at < 1) {
+		*err = refused;
+	} else if (!rings[i]) {
 		rings[i] = ring_new(err);
+		if (!rings[i] && (*err == -EPERM || *err == -ENOSYS)) {
+			refused = *err;
+			refused_at = now_s();
+		}
+	}
 	sr = rings[i];
 	pthread_mutex_unlock(&pool_lock);
 	return sr;

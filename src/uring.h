@@ -28,6 +28,7 @@
 #include <liburing.h>
 
 #include "emu.h"
+#include "kaio.h"
 
 #define UR_MAX_RINGS 8
 #define UR_SQ_ENTRIES 256  /* a few io_submit batches (emu hands over 64) */
@@ -42,6 +43,7 @@
 #define UD_CANCEL_AWAIT (UD_OURS | 1ull << 1)  /* io_cancel waits for it */
 #define UD_CANCEL_IGNORE (UD_OURS | 2ull << 1) /* destroy, thread exit */
 #define UD_WAKE (UD_OURS | 3ull << 1)	       /* a waiter must look */
+#define UD_KAIO (UD_OURS | 4ull << 1) /* kernel AIO completed (kaio.c) */
 #define UD_KIND_MASK 7ull
 #define UD_CTX_SHIFT 41
 #define UD_GEN_SHIFT 25
@@ -102,6 +104,14 @@ struct shring {
 	pthread_t thread;
 	pthread_mutex_t resub_lock;
 	struct emu_req *resub; /* requests to submit again, by the thread */
+	/*
+	 * auto's contexts send O_DIRECT to kernel AIO: its completions' eventfd
+	 * is polled (multishot) in this ring, so a waiter wakes for them too.
+	 */
+	pthread_mutex_t kaio_lock;
+	int kaio_state; /* 0 untried, 1 ready, -errno refused */
+	struct kaio kaio;
+	_Atomic bool kaio_rearm; /* its poll ended: submit it again */
 };
 
 /* A ring for a new context; NULL with -errno (io_uring_setup's). */

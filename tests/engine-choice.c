@@ -69,6 +69,19 @@ static void setup_on(const char *list, char *engine, char *reason)
 	T_EQ((long)ev.res, (long)sizeof(buf));
 	T_ASSERT(memcmp(buf, "\177ELF", 4) == 0);
 	close(fd);
+	/* And O_DIRECT, which auto hands to kernel AIO when it can. */
+	fd = t_scratch_file(8192, O_DIRECT);
+	if (fd >= 0) {
+		void *p;
+		T_ASSERT(posix_memalign(&p, 4096, 4096) == 0);
+		io_prep_pread(&cb, fd, p, 4096, 4096);
+		T_EQ(io_submit(ctx, 1, &cbp), 1);
+		T_EQ(io_getevents(ctx, 1, 1, &ev, NULL), 1);
+		T_EQ((long)ev.res, 4096);
+		T_EQ(((unsigned char *)p)[10], t_pattern(4096 + 10));
+		free(p);
+		close(fd);
+	}
 	T_EQ(io_destroy(ctx), 0);
 }
 
@@ -99,8 +112,9 @@ static void explicit_engines(void)
 	T_ASSERT(strcmp(e, "threads") == 0 && r[0] == '\0');
 	setup_on("kernel", e, r);
 	T_ASSERT(strcmp(e, "kernel") == 0 && r[0] == '\0');
+	/* auto: an emulated engine that sends O_DIRECT to kernel AIO. */
 	setup_on("auto", e, r);
-	T_ASSERT(strcmp(e, "kernel") == 0); /* auto prefers the kernel */
+	T_ASSERT(strcmp(e, "auto") == 0 && r[0] == '\0');
 	if (have_uring()) {
 		setup_on("uring,threads", e, r);
 		T_ASSERT(strcmp(e, "uring") == 0 && r[0] == '\0');
@@ -135,8 +149,11 @@ static void no_kernel_aio(void)
 
 	deny(SYS_io_setup, ENOSYS, -1, 0);
 	T_EQ(uaio_probe("kernel", r, sizeof(r)), -ENOSYS);
+	/* auto still works; its O_DIRECT goes to the emulated engine. */
 	setup_on("auto", e, r);
-	T_ASSERT(strcmp(e, have_uring() ? "uring" : "threads") == 0);
+	T_ASSERT(strcmp(e, "auto") == 0);
+	setup_on("kernel,threads", e, r);
+	T_ASSERT(strcmp(e, "threads") == 0);
 	if (!strstr(r, "kernel: io_setup: Function not implemented"))
 		T_FAIL("reason \"%s\"", r);
 	/* Asked for the kernel alone: its error, not a fallback. */
@@ -161,12 +178,15 @@ static void neither(void)
 	char e[UAIO_ENGINE_NAME_MAX], r[UAIO_REASON_MAX];
 
 	deny(SYS_io_setup, ENOSYS, SYS_io_uring_setup, EPERM);
-	setup_on(NULL, e, r); /* UAIO_ENGINE unset: auto */
+	setup_on(NULL, e, r); /* UAIO_ENGINE unset: auto, on the threads */
+	T_ASSERT(strcmp(e, "auto") == 0);
+	if (uaio_probe("uring", NULL, 0) != -ENOSYS &&
+	    !strstr(r, "uring: io_setup: Operation not permitted"))
+		T_FAIL("reason \"%s\" does not say why not uring", r);
+	setup_on("kernel,threads", e, r);
 	T_ASSERT(strcmp(e, "threads") == 0);
 	if (!strstr(r, "kernel: io_setup: Function not implemented"))
 		T_FAIL("reason \"%s\"", r);
-	if (uaio_probe("uring", NULL, 0) != -ENOSYS && !strstr(r, "uring"))
-		T_FAIL("reason \"%s\" does not say why not uring", r);
 }
 
 static unsigned long read_ul(const char *path)
@@ -207,12 +227,15 @@ static void aio_nr_exhausted(void)
 	}
 	T_ASSERT(read(go[0], &c, 1) == 1);
 	io_context_t ctx = 0;
-	/* The kernel alone says EAGAIN; auto falls back and says why. */
+	/* The kernel alone says EAGAIN; a list falls back and says why. */
 	T_EQ(uaio_setup(8, &ctx, "kernel"), -EAGAIN);
-	setup_on("auto", e, r);
-	T_ASSERT(strcmp(e, "kernel") != 0);
+	setup_on("kernel,threads", e, r);
+	T_ASSERT(strcmp(e, "threads") == 0);
 	if (!strstr(r, "kernel: io_setup: Resource temporarily unavailable"))
 		T_FAIL("reason \"%s\"", r);
+	/* auto needs no slot: O_DIRECT goes to its emulated engine. */
+	setup_on("auto", e, r);
+	T_ASSERT(strcmp(e, "auto") == 0);
 	/* More than aio-max-nr is still EAGAIN, as with the kernel. */
 	T_EQ(uaio_setup((int)max + 1, &ctx, "threads"), -EAGAIN);
 	T_ASSERT(write(done[1], "x", 1) == 1);
@@ -244,9 +267,11 @@ static void debug_once(void)
 	while ((n = read(p[0], out + total, sizeof(out) - 1 - total)) > 0)
 		total += n;
 	waitpid(pid, NULL, 0);
-	char *first = strstr(out, "Function not implemented");
+	char *first = strstr(out, "context on engine auto (on threads): uring");
 	T_ASSERT(first);
 	T_ASSERT(!strstr(first + 1, "context on engine"));
+	first = strstr(out, "io_uring_setup: Operation not permitted");
+	T_ASSERT(first && !strstr(first + 1, "io_uring_setup"));
 	T_ASSERT(strstr(out, "unknown engine \"warp\""));
 	fprintf(stderr, "ok: debug output:\n%s", out);
 }

@@ -19,7 +19,7 @@ static const struct t_fill fills[] = {
     {"O_DIRECT PWRITEV, one batch", O_DIRECT, false, 'W', 196608, 0, 3, true,
      "threads uring"},
     {"O_DSYNC, one batch", O_DSYNC, false, 'w', 100000, 0, 3, true,
-     "threads uring"},
+     "threads uring auto auto-threads"},
 };
 
 int main(void)

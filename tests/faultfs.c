@@ -33,7 +33,10 @@
  * waits in the kernel for us) are not honoured: a held request waits for
  * "release" whatever the kernel's caller does, as a stuck disk would.
  */
-#define FUSE_USE_VERSION 35
+/* 3.12: fuse_loop_mt() takes the fuse_loop_cfg_*() config; with an older
+ * API version it reads that config as the old struct (max_idle_threads 0:
+ * idle workers end, and a held request can leave none to read). */
+#define FUSE_USE_VERSION 312
 #include <fuse.h>
 #include <fuse_lowlevel.h>
 
@@ -453,6 +456,7 @@ int main(int argc, char *argv[])
 		 * the ctl write that releases them. */
 		cfg = fuse_loop_cfg_create();
 		fuse_loop_cfg_set_max_threads(cfg, 64);
+		fuse_loop_cfg_set_idle_threads(cfg, 64);
 		ret = fuse_loop_mt(fuse, cfg) ? 1 : 0;
 		fuse_loop_cfg_destroy(cfg);
 		fuse_remove_signal_handlers(se);

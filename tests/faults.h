@@ -921,10 +921,19 @@ struct t_scenario {
 	bool not_run;
 };
 
-/* Whether uaio(7) documents that this engine differs here. */
+/* Whether uaio(7) documents that this engine differs here: engines is a
+ * list of names separated by spaces. */
 static inline bool t_differs(const char *engines)
 {
-	return engines && !t_is_ref() && strstr(engines, t_engine());
+	size_t n = strlen(t_engine());
+
+	if (!engines || t_is_ref())
+		return false;
+	for (const char *p = engines; (p = strstr(p, t_engine())); p += n)
+		if ((p == engines || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ' '))
+			return true;
+	return false;
 }
 
 /* How long a scenario's requests may take. */

@@ -3,8 +3,6 @@
 # seccomp-run installs the filter; info-check runs `uaio info --json` under
 # it and compares the report with what it finds itself under the same filter.
 if(EXISTS ${PROJECT_SOURCE_DIR}/tools/CMakeLists.txt)
-  add_executable(seccomp-run seccomp-run.c)
-  target_compile_definitions(seccomp-run PRIVATE _GNU_SOURCE)
   add_executable(info-check info-check.c)
   target_include_directories(info-check PRIVATE ${PROJECT_SOURCE_DIR}/include)
   target_compile_definitions(info-check PRIVATE _GNU_SOURCE
@@ -44,7 +42,7 @@ endif()
 add_executable(dlopen-auto dlopen-auto.c)
 target_link_libraries(dlopen-auto PRIVATE uaio_test_helpers)
 add_test(NAME dlopen-auto.plain COMMAND dlopen-auto $<TARGET_FILE:uaio>)
-if(TARGET seccomp-run) # info.cmake builds it
+if(TARGET seccomp-run)
   add_test(NAME dlopen-auto.no-kernel-aio COMMAND seccomp-run
     --deny io_setup=ENOSYS -- $<TARGET_FILE:dlopen-auto> $<TARGET_FILE:uaio> 38)
   set_tests_properties(dlopen-auto.no-kernel-aio PROPERTIES LABELS "fallback" TIMEOUT 30)

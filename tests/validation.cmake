@@ -15,7 +15,7 @@ uaio_test(abi-old-symbols REF TIMEOUT 30)
 # Not with sanitizers: an instrumented library cannot be loaded into an
 # uninstrumented program.
 if(TARGET abi-old-symbols-ref AND NOT UAIO_SANITIZE AND NOT UAIO_TSAN)
-  foreach(engine IN LISTS UAIO_TEST_ENGINES)
+  foreach(engine IN LISTS UAIO_PROGRAM_ENGINES)
     add_test(NAME abi-old-symbols.dropin-${engine} COMMAND abi-old-symbols-ref)
     set_tests_properties(abi-old-symbols.dropin-${engine} PROPERTIES
       ENVIRONMENT "LD_LIBRARY_PATH=$<TARGET_FILE_DIR:uaio>;UAIO_ENGINE=${engine};UAIO_TEST_ENGINE=${engine};UAIO_TEST_EXPECT_UAIO=1"
@@ -47,7 +47,7 @@ endif()
 # uaio's libaio.so.1 through LD_LIBRARY_PATH.
 uaio_test(raw-syscalls REF TIMEOUT 30)
 if(TARGET raw-syscalls-ref AND NOT UAIO_SANITIZE AND NOT UAIO_TSAN)
-  foreach(engine IN LISTS UAIO_TEST_ENGINES)
+  foreach(engine IN LISTS UAIO_PROGRAM_ENGINES)
     add_test(NAME raw-syscalls.dropin-${engine} COMMAND raw-syscalls-ref)
     set_tests_properties(raw-syscalls.dropin-${engine} PROPERTIES
       ENVIRONMENT "LD_LIBRARY_PATH=$<TARGET_FILE_DIR:uaio>;UAIO_ENGINE=${engine};UAIO_TEST_ENGINE=${engine}"

@@ -1,0 +1,49 @@
+/*
+ * kaio.h - O_DIRECT requests of an emulated context on the kernel's AIO
+ * (kaio.c).
+ */
+#ifndef UAIO_KAIO_H
+#define UAIO_KAIO_H
+
+#include "emu.h"
+
+#define KAIO_BATCH 64
+/*
+ * Requests in flight at once on one kernel AIO context (more go to the
+ * engine).  Each counts twice against the system-wide fs.aio-max-nr
+ * (65536 by default), which other programs need too: the uring engine
+ * has one context per shared ring (at most 8), the threads engine one.
+ */
+#define KAIO_EVENTS 512
+
+struct kaio {
+	unsigned long ctx;     /* the kernel AIO context, 0 if none */
+	int efd;	       /* its completions' RESFD, or -1 if none */
+	_Atomic long inflight; /* submitted, not yet reaped */
+	pthread_mutex_t reap_lock;
+};
+
+/* A kernel AIO context for nr requests, with resfd its completions
+ * signalled on an eventfd; -errno (kernel AIO refused: the engine runs
+ * them itself). */
+int kaio_open(struct kaio *k, unsigned nr, bool resfd);
+/* Whether req is I/O that kernel AIO runs best: O_DIRECT on a file. */
+bool kaio_wants(const struct emu_req *req);
+/* Submit reqs (at most KAIO_BATCH): how many the kernel took, from the
+ * first, or -errno if none. */
+int kaio_submit(struct kaio *k, struct emu_req **reqs, int n);
+/* Up to n completions, from the kernel's ring, without a system call. */
+unsigned kaio_reap(struct kaio *k, struct io_event *ev, unsigned n);
+/* Clear the eventfd before reaping, so that a later completion sets it. */
+void kaio_quiet(struct kaio *k);
+
+/*
+ * kaio-reaper.c: one kernel AIO context for the whole process, whose
+ * completions a thread of its own waits for and hands to done(req, res).
+ * Submit reqs (at most KAIO_BATCH) on it: how many it took, from the
+ * first (0 when kernel AIO is refused or its ring is full).
+ */
+typedef void kaio_done_fn(struct emu_req *req, long res);
+int kaio_reaper_submit(struct emu_req **reqs, int n, kaio_done_fn *done);
+
+#endif
