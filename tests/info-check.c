@@ -12,7 +12,9 @@
  *    io_setup's; uring exactly when uaio was built with it and
  *    io_uring_setup works, else its error is io_uring_setup's (ENOSYS when
  *    not built in); threads always;
- *  - "auto" picked the first usable of kernel, uring, threads.
+ *  - "auto" made a context of auto (the uaio command's raw AIO calls reach
+ *    uaio) on the first usable of uring and threads, with O_DIRECT on
+ *    kernel AIO when io_setup works, else on that engine.
  * --expect states what the test's filter must have caused, so a filter that
  * did not bite fails the test instead of passing it vacuously: "no:EPERM"
  * is only checked for its errno when the engine exists in this build.
@@ -21,22 +23,24 @@
  * has preadv2) must be reported accepted; or, when the test's filter denies
  * preadv2 and pwritev2, every bit "not probed" and none accepted (glibc's
  * wrappers would have made the denial look like EOPNOTSUPP).
+ * The report is read with the uaio command's own JSON reader (tools/json.c)
+ * and the raw calls are the command's (tools/raw.c); the verdicts that are
+ * checked are this program's.
  * Exit 0 pass, 1 fail, 2 usage.
  */
 #include <errno.h>
-#include <linux/io_uring.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uaio.h>
 
-#ifndef SYS_io_uring_setup
-#define SYS_io_uring_setup 425
-#endif
+#include "fmt.h"
+#include "json.h"
+#include "raw.h"
+
 #ifndef UAIO_WITH_URING
 #define UAIO_WITH_URING 0
 #endif
@@ -54,92 +58,74 @@ static int failures;
 		}                                                              \
 	} while (0)
 
-static const char *err_name(int e)
+struct args {
+	const char *expect[UAIO_NENGINES];
+	bool seccomp;
+	const char *rwf;
+	const char *uaio;
+};
+
+/* As uaio info names a raw call's result. */
+static const char *result(int err)
 {
-	switch (e) {
-	case 0:
-		return "ok";
-	case EPERM:
-		return "EPERM";
-	case ENOSYS:
-		return "ENOSYS";
-	case EAGAIN:
-		return "EAGAIN";
-	case ENOMEM:
-		return "ENOMEM";
-	case EACCES:
-		return "EACCES";
-	case EINVAL:
-		return "EINVAL";
-	default:
-		return "other";
+	return err ? errno_name(err) : "ok";
+}
+
+/* The text of member key of o (a string, or "true"/"false"), or "". */
+static const char *text(const struct json *o, const char *key)
+{
+	const struct json *v = json_get(o, key);
+
+	if (v && v->type == JSON_STR)
+		return v->str;
+	if (v && v->type == JSON_BOOL)
+		return v->num ? "true" : "false";
+	return "";
+}
+
+static bool parse_expect(struct args *a, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	for (int e = 0; eq && e < UAIO_NENGINES; e++)
+		if (strlen(engines[e]) == (size_t)(eq - arg) &&
+		    !strncmp(arg, engines[e], (size_t)(eq - arg))) {
+			a->expect[e] = eq + 1;
+			return true;
+		}
+	fprintf(stderr, "info-check: bad --expect %s\n", arg);
+	return false;
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--expect") && i + 1 < argc) {
+			if (!parse_expect(a, argv[++i]))
+				return 2;
+		} else if (!strcmp(argv[i], "--seccomp")) {
+			a->seccomp = true;
+		} else if (!strcmp(argv[i], "--rwf") && i + 1 < argc) {
+			a->rwf = argv[++i];
+		} else if (!strcmp(argv[i], "--") && i + 1 < argc) {
+			a->uaio = argv[i + 1];
+			return 0;
+		} else {
+			break;
+		}
 	}
+	fprintf(stderr, "usage: info-check [--expect ENGINE=yes|no[:ERRNO]]... "
+			"[--seccomp] [--rwf probed|unprobed] -- UAIO\n");
+	return 2;
 }
 
-static int raw_io_setup(void)
-{
-	unsigned long ctx = 0;
-
-	if (syscall(SYS_io_setup, 1, &ctx))
-		return errno;
-	syscall(SYS_io_destroy, ctx);
-	return 0;
-}
-
-static int raw_io_uring_setup(void)
-{
-	struct io_uring_params p;
-	long fd;
-
-	memset(&p, 0, sizeof(p));
-	fd = syscall(SYS_io_uring_setup, 1, &p);
-	if (fd < 0)
-		return errno;
-	close((int)fd);
-	return 0;
-}
-
-/*
- * The value of "key" in the object that starts at or after from, as text:
- * a string without its quotes, or a bare word.  Stops at the object's end.
- */
-static bool field(const char *from, const char *key, char *out, size_t len)
-{
-	char pat[64];
-	const char *p, *end;
-	size_t n;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	end = strchr(from, '}');
-	p = strstr(from, pat);
-	if (!p || (end && p > end))
-		return false;
-	p += strlen(pat);
-	while (*p == ' ')
-		p++;
-	if (*p == '"') {
-		p++;
-		n = strcspn(p, "\"");
-	} else {
-		n = strcspn(p, ",} \n");
-	}
-	snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), p);
-	return true;
-}
-
-/* Where the engine's object begins in the report. */
-static const char *engine_obj(const char *json, const char *name)
-{
-	char pat[64];
-
-	snprintf(pat, sizeof(pat), "{\"name\": \"%s\"", name);
-	return strstr(json, pat);
-}
-
-static char *run_info(const char *uaio)
+/* `uaio info --json`, parsed; NULL after saying why. */
+static struct json *run_info(const char *uaio)
 {
 	static char buf[1 << 16];
 	size_t got = 0;
+	char err[128];
+	struct json *j;
 	int p[2], st;
 	pid_t pid;
 	ssize_t r;
@@ -162,176 +148,142 @@ static char *run_info(const char *uaio)
 	waitpid(pid, &st, 0);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	      "uaio info --json exited with status %d", st);
-	return buf;
+	printf("%s", buf);
+	j = json_parse(buf, err, sizeof(err));
+	if (!j)
+		fprintf(stderr, "info-check: FAIL: not JSON: %s\n", err);
+	return j;
+}
+
+/* The object of array arr whose "name" is name. */
+static const struct json *named(const struct json *arr, const char *name)
+{
+	for (const struct json *k = arr ? arr->kids : NULL; k; k = k->next)
+		if (!strcmp(text(k, "name"), name))
+			return k;
+	return NULL;
+}
+
+/* Engine e's entry against what this process finds; whether usable. */
+static bool check_engine(const struct json *report, int e, const struct args *a,
+			 int sys_setup, int sys_uring)
+{
+	const struct json *obj = named(json_get(report, "engines"), engines[e]);
+	bool usable = !strcmp(text(obj, "usable"), "true");
+	const char *err = text(obj, "error"), *colon;
+	bool want =
+	    e == 2 || (e == 0 ? !sys_setup : UAIO_WITH_URING && !sys_uring);
+	const char *want_err = e == 0		  ? result(sys_setup)
+			       : !UAIO_WITH_URING ? "ENOSYS"
+						  : result(sys_uring);
+
+	CHECK(obj, "no entry for engine %s", engines[e]);
+	CHECK(usable == want, "%s: usable %s, expected %s", engines[e],
+	      usable ? "true" : "false", want ? "true" : "false");
+	if (!usable && !want && e != 2)
+		CHECK(!strcmp(err, want_err), "%s: error %s, expected %s",
+		      engines[e], err, want_err);
+	if (!a->expect[e])
+		return usable;
+	CHECK(usable == !strncmp(a->expect[e], "yes", 3),
+	      "%s: usable %s, the test expects %s", engines[e],
+	      usable ? "true" : "false", a->expect[e]);
+	colon = strchr(a->expect[e], ':');
+	/* Without liburing, uring is absent, not filtered. */
+	if (colon && !(e == 1 && !UAIO_WITH_URING))
+		CHECK(!strcmp(err, colon + 1),
+		      "%s: error %s, the test expects %s", engines[e], err,
+		      colon + 1);
+	return usable;
+}
+
+static void check_rwf(const struct json *report, const char *mode)
+{
+	const struct json *rwf = json_get(report, "rwf");
+	const struct json *flags = json_get(rwf, "flags");
+	static const char *const known[] = {"HIPRI", "DSYNC", "SYNC"};
+	int n = 0;
+
+	if (!strcmp(mode, "probed")) {
+		for (int k = 0; k < 3; k++) {
+			const char *v = text(named(flags, known[k]), "verdict");
+
+			CHECK(!strcmp(v, "accepted"),
+			      "RWF_%s: verdict '%s', expected accepted",
+			      known[k], v);
+		}
+		return;
+	}
+	CHECK(!strcmp(text(rwf, "accepted_mask"), "0x0"),
+	      "accepted_mask %s with preadv2/pwritev2 denied",
+	      text(rwf, "accepted_mask"));
+	for (const struct json *f = flags ? flags->kids : NULL; f;
+	     f = f->next, n++)
+		CHECK(!strcmp(text(f, "verdict"), "not probed"),
+		      "a flag's verdict is '%s' with preadv2/pwritev2 denied",
+		      text(f, "verdict"));
+	CHECK(n == 32, "%d verdicts, expected 32 (every bit)", n);
+}
+
+static void check_seccomp(const struct json *report)
+{
+	const struct json *s = json_get(report, "seccomp");
+
+	CHECK(json_num(s, "mode", -1) == 2,
+	      "seccomp mode %g, expected 2 "
+	      "(filter)",
+	      json_num(s, "mode", -1));
+	CHECK(json_num(s, "filters", -1) >= 1,
+	      "seccomp filters %g, expected at least 1",
+	      json_num(s, "filters", -1));
+}
+
+/* The "auto" choice: engines[] is kernel, uring, threads. */
+static void check_auto(const struct json *choice, const bool *usable)
+{
+	const char *base = usable[1] ? engines[1] : engines[2];
+	const char *direct = usable[0] ? engines[0] : base;
+
+	CHECK(!strcmp(text(choice, "engine"), "auto"),
+	      "auto made a context on %s, not one of auto",
+	      text(choice, "engine"));
+	CHECK(!strcmp(text(choice, "runs_on"), base),
+	      "auto runs on %s, the first usable of uring and threads is %s",
+	      text(choice, "runs_on"), base);
+	CHECK(!strcmp(text(choice, "o_direct_on"), direct),
+	      "auto sends O_DIRECT to %s, expected %s",
+	      text(choice, "o_direct_on"), direct);
 }
 
 int main(int argc, char **argv)
 {
-	const char *expect[3] = {NULL, NULL, NULL};
-	bool want_seccomp = false;
-	const char *rwf = NULL;
-	char v[256], v2[256];
-	const char *uaio = NULL, *json;
-	int sys_setup, sys_uring, first_usable = -1;
-	int i;
+	struct args a = {0};
+	int sys_setup = -raw_io_setup(), sys_uring = -raw_io_uring_setup();
+	bool usable[UAIO_NENGINES];
+	int r = parse_args(argc, argv, &a);
+	const struct json *syscalls;
+	struct json *report;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--expect") && i + 1 < argc) {
-			char *eq = strchr(argv[++i], '=');
-			int e;
-
-			for (e = 0; e < 3; e++)
-				if (eq &&
-				    !strncmp(argv[i], engines[e],
-					     (size_t)(eq - argv[i])) &&
-				    strlen(engines[e]) ==
-					(size_t)(eq - argv[i]))
-					break;
-			if (e == 3) {
-				fprintf(stderr, "info-check: bad --expect %s\n",
-					argv[i]);
-				return 2;
-			}
-			expect[e] = eq + 1;
-		} else if (!strcmp(argv[i], "--seccomp")) {
-			want_seccomp = true;
-		} else if (!strcmp(argv[i], "--rwf") && i + 1 < argc) {
-			rwf = argv[++i];
-		} else if (!strcmp(argv[i], "--") && i + 1 < argc) {
-			uaio = argv[i + 1];
-			break;
-		} else {
-			fprintf(stderr, "usage: info-check [--expect "
-					"ENGINE=yes|no[:ERRNO]]... "
-					"[--seccomp] -- UAIO\n");
-			return 2;
-		}
-	}
-	if (!uaio) {
-		fprintf(stderr, "info-check: no uaio binary given\n");
-		return 2;
-	}
-
-	sys_setup = raw_io_setup();
-	sys_uring = raw_io_uring_setup();
-	json = run_info(uaio);
-	if (!json || !*json) {
-		fprintf(stderr, "info-check: FAIL: no output\n");
+	if (r)
+		return r;
+	report = run_info(a.uaio);
+	if (!report)
 		return 1;
-	}
-	printf("%s", json);
-
-	CHECK(field(strstr(json, "\"syscalls\"") ?: json, "io_setup", v,
-		    sizeof(v)) &&
-		  !strcmp(v, err_name(sys_setup)),
-	      "reports io_setup = %s, this process gets %s", v,
-	      err_name(sys_setup));
-	CHECK(field(strstr(json, "\"syscalls\"") ?: json, "io_uring_setup", v,
-		    sizeof(v)) &&
-		  !strcmp(v, err_name(sys_uring)),
-	      "reports io_uring_setup = %s, this process gets %s", v,
-	      err_name(sys_uring));
-
-	for (int e = 0; e < 3; e++) {
-		const char *obj = engine_obj(json, engines[e]);
-		bool usable, want;
-		const char *want_err = NULL;
-
-		if (!obj) {
-			CHECK(0, "no entry for engine %s", engines[e]);
-			continue;
-		}
-		CHECK(field(obj, "usable", v, sizeof(v)) &&
-			  (!strcmp(v, "true") || !strcmp(v, "false")),
-		      "%s: no usable field", engines[e]);
-		usable = !strcmp(v, "true");
-		field(obj, "error", v2, sizeof(v2));
-		switch (e) {
-		case 0:
-			want = sys_setup == 0;
-			want_err = err_name(sys_setup);
-			break;
-		case 1:
-			want = UAIO_WITH_URING && sys_uring == 0;
-			want_err =
-			    UAIO_WITH_URING ? err_name(sys_uring) : "ENOSYS";
-			break;
-		default:
-			want = true;
-		}
-		CHECK(usable == want, "%s: usable %s, expected %s", engines[e],
-		      usable ? "true" : "false", want ? "true" : "false");
-		if (!usable && !want && want_err)
-			CHECK(!strcmp(v2, want_err),
-			      "%s: error %s, expected %s", engines[e], v2,
-			      want_err);
-		if (usable && first_usable < 0)
-			first_usable = e;
-
-		if (expect[e]) {
-			bool exp_usable = !strncmp(expect[e], "yes", 3);
-			const char *colon = strchr(expect[e], ':');
-
-			CHECK(usable == exp_usable,
-			      "%s: usable %s, the test expects %s", engines[e],
-			      usable ? "true" : "false", expect[e]);
-			/* Without liburing, uring is absent, not filtered. */
-			if (colon && !(e == 1 && !UAIO_WITH_URING))
-				CHECK(!strcmp(v2, colon + 1),
-				      "%s: error %s, the test expects %s",
-				      engines[e], v2, colon + 1);
-		}
-	}
-
-	CHECK(
-	    field(strstr(json, "\"auto\":") ?: json, "engine", v, sizeof(v)) &&
-		first_usable >= 0 && !strcmp(v, engines[first_usable]),
-	    "auto chose %s, the first usable engine is %s", v,
-	    first_usable >= 0 ? engines[first_usable] : "none");
-
-	if (want_seccomp) {
-		const char *s = strstr(json, "\"seccomp\":");
-
-		CHECK(s && field(s, "mode", v, sizeof(v)) && !strcmp(v, "2"),
-		      "seccomp mode %s, expected 2 (filter)", s ? v : "?");
-		CHECK(s && field(s, "filters", v, sizeof(v)) && atoi(v) >= 1,
-		      "seccomp filters %s, expected at least 1", s ? v : "?");
-	}
-
-	if (rwf && !strcmp(rwf, "probed")) {
-		static const char *const known[] = {"HIPRI", "DSYNC", "SYNC"};
-
-		for (int k = 0; k < 3; k++) {
-			char pat[64];
-			const char *o;
-
-			snprintf(pat, sizeof(pat), "\"name\": \"%s\"",
-				 known[k]);
-			o = strstr(json, pat);
-			CHECK(o && field(o, "verdict", v, sizeof(v)) &&
-				  !strcmp(v, "accepted"),
-			      "RWF_%s: verdict '%s', expected accepted",
-			      known[k], o ? v : "(absent)");
-		}
-	} else if (rwf) {
-		const char *o = strstr(json, "\"rwf\":");
-		int n = 0;
-
-		CHECK(o &&
-			  field(strstr(o, "\"accepted_mask\":") ?: o,
-				"accepted_mask", v, sizeof(v)) &&
-			  !strcmp(v, "0x0"),
-		      "accepted_mask %s with preadv2/pwritev2 denied", v);
-		for (o = json; (o = strstr(o, "\"verdict\": ")); o++, n++) {
-			field(o, "verdict", v, sizeof(v));
-			CHECK(!strcmp(v, "not probed"),
-			      "a flag's verdict is '%s' with preadv2/pwritev2 "
-			      "denied",
-			      v);
-		}
-		CHECK(n == 32, "%d verdicts, expected 32 (every bit)", n);
-	}
-
+	syscalls = json_get(report, "syscalls");
+	CHECK(!strcmp(text(syscalls, "io_setup"), result(sys_setup)),
+	      "reports io_setup = %s, this process gets %s",
+	      text(syscalls, "io_setup"), result(sys_setup));
+	CHECK(!strcmp(text(syscalls, "io_uring_setup"), result(sys_uring)),
+	      "reports io_uring_setup = %s, this process gets %s",
+	      text(syscalls, "io_uring_setup"), result(sys_uring));
+	for (int e = 0; e < UAIO_NENGINES; e++)
+		usable[e] = check_engine(report, e, &a, sys_setup, sys_uring);
+	check_auto(json_get(report, "auto"), usable);
+	if (a.seccomp)
+		check_seccomp(report);
+	if (a.rwf)
+		check_rwf(report, a.rwf);
+	json_free(report);
 	if (failures) {
 		fprintf(stderr, "info-check: %d check%s failed\n", failures,
 			failures == 1 ? "" : "s");
@@ -339,8 +291,9 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr,
 		"info-check: ok (io_setup %s, io_uring_setup %s, uring %s "
-		"built in, auto = %s)\n",
-		err_name(sys_setup), err_name(sys_uring),
-		UAIO_WITH_URING ? "is" : "not", engines[first_usable]);
+		"built in, auto on %s)\n",
+		result(sys_setup), result(sys_uring),
+		UAIO_WITH_URING ? "is" : "not",
+		usable[1] ? "uring" : "threads");
 	return 0;
 }

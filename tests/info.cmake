@@ -5,6 +5,8 @@
 if(EXISTS ${PROJECT_SOURCE_DIR}/tools/CMakeLists.txt)
   add_executable(info-check info-check.c)
   target_include_directories(info-check PRIVATE ${PROJECT_SOURCE_DIR}/include)
+  # The report is read with the command's JSON reader (tools/json.c).
+  target_link_libraries(info-check PRIVATE uaio-toolkit)
   target_compile_definitions(info-check PRIVATE _GNU_SOURCE
     UAIO_WITH_URING=$<BOOL:${UAIO_WITH_URING}>)
 

@@ -1,88 +1,168 @@
 /*
- * args.c - messages and option parsing, shared by the uaio command and
- * uaio-bench-core: "PROGRAM [SUB]: message", exit statuses, sizes, counts
- * and durations.
+ * args.c - the option parser: getopt_long driven by a table, and the
+ * parsers of sizes, counts and durations.
  */
 #include "args.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
-const char *tool_name = "uaio";
-const char *tool_sub;
+/* getopt_long's value for an option without a short form. */
+#define LONG_ONLY 256
 
-static void vmsg(const char *fmt, va_list ap)
+static void store(const struct opt *o, const char *arg)
 {
-	fflush(stdout);
-	fprintf(stderr, "%s%s%s: ", tool_name, tool_sub ? " " : "",
-		tool_sub ? tool_sub : "");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char name[64];
+
+	snprintf(name, sizeof(name), "--%s", o->name);
+	switch (o->type) {
+	case OPT_FLAG:
+		*(bool *)o->dest = true;
+		break;
+	case OPT_STR:
+		if (!*arg)
+			usage_error("%s: empty argument", name);
+		*(const char **)o->dest = arg;
+		break;
+	case OPT_UINT:
+		*(unsigned *)o->dest =
+		    (unsigned)parse_uint(name, arg, o->min, o->max);
+		break;
+	case OPT_U64:
+		*(uint64_t *)o->dest = parse_uint(name, arg, o->min, o->max);
+		break;
+	case OPT_SIZE:
+		*(uint64_t *)o->dest = parse_size(name, arg);
+		break;
+	case OPT_SECONDS:
+		*(double *)o->dest = parse_seconds(name, arg);
+		break;
+	case OPT_FN:
+		o->fn(name, arg, o->dest);
+		break;
+	}
+	if (o->given)
+		*o->given = true;
 }
 
-void tool_err(const char *fmt, ...)
+/* The getopt_long tables for opts, with --help added. */
+static struct option *getopt_table(const struct opt *opts, unsigned flags,
+				   char *shorts, size_t len)
 {
-	va_list ap;
+	struct option *lo;
+	size_t n = 0, k = 0, i;
 
-	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
+	while (opts[n].name)
+		n++;
+	lo = calloc(n + 2, sizeof(*lo));
+	if (!lo)
+		die("out of memory");
+	/* '+': what follows the first operand is not ours (uaio run). */
+	k += (size_t)snprintf(shorts, len, "%s:h",
+			      flags & ARGS_OPERANDS ? "+" : "");
+	for (i = 0; i < n; i++) {
+		bool arg = opts[i].type != OPT_FLAG;
+
+		lo[i].name = opts[i].name;
+		lo[i].has_arg = arg ? required_argument : no_argument;
+		lo[i].val = opts[i].key ? opts[i].key : LONG_ONLY + (int)i;
+		if (opts[i].key && k + 3 < len) {
+			shorts[k++] = opts[i].key;
+			if (arg)
+				shorts[k++] = ':';
+			shorts[k] = 0;
+		}
+	}
+	lo[n].name = "help";
+	lo[n].val = 'h';
+	return lo;
 }
 
-void usage_error(const char *fmt, ...)
+static const struct opt *by_value(const struct opt *opts, int c)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "Try '%s%s%s --help'.\n", tool_name,
-		tool_sub ? " " : "", tool_sub ? tool_sub : "");
-	exit(EXIT_USAGE);
+	for (size_t i = 0; opts[i].name; i++)
+		if (opts[i].key ? opts[i].key == c : LONG_ONLY + (int)i == c)
+			return &opts[i];
+	return NULL;
 }
 
-void die(const char *fmt, ...)
+int args_parse(int argc, char **argv, const struct opt *opts, const char *help,
+	       unsigned flags)
 {
-	va_list ap;
+	char shorts[128];
+	struct option *lo = getopt_table(opts, flags, shorts, sizeof(shorts));
+	const struct opt *o;
+	int c;
 
-	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
-	exit(1);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(help, stdout);
+			exit(0);
+		}
+		if (c == ':')
+			usage_error("%s needs an argument", argv[optind - 1]);
+		o = c == '?' ? NULL : by_value(opts, c);
+		if (!o)
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		store(o, optarg);
+	}
+	free(lo);
+	if (!(flags & ARGS_OPERANDS) && optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	return optind;
+}
+
+void args_each(const char *opt, const char *list,
+	       void (*each)(const char *opt, const char *item, void *arg),
+	       void *arg)
+{
+	char *copy = strdup(list), *item, *next;
+
+	if (!copy)
+		die("out of memory");
+	for (item = copy; item; item = next) {
+		next = strchr(item, ',');
+		if (next)
+			*next++ = 0;
+		item += strspn(item, " \t");
+		item[strcspn(item, " \t")] = 0;
+		if (!*item)
+			usage_error("%s: empty name in '%s'", opt, list);
+		each(opt, item, arg);
+	}
+	free(copy);
+}
+
+unsigned args_pick(const char *opt, const char *name, const char *const *names,
+		   unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!strcmp(name, names[i]))
+			return i;
+	usage_error("%s: unknown name '%s'", opt, name);
 }
 
 uint64_t parse_size(const char *opt, const char *s)
 {
+	static const char units[] = "KMGT";
 	unsigned long long v, mul = 1;
+	const char *u;
 	char *end;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || end == s || s[0] == '-')
 		usage_error("%s: not a size: '%s'", opt, s);
-	switch (*end) {
-	case 'k':
-	case 'K':
-		mul = 1ull << 10;
+	u = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+	if (u) {
+		mul = 1ull << (10 * (u - units + 1));
 		end++;
-		break;
-	case 'm':
-	case 'M':
-		mul = 1ull << 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		mul = 1ull << 30;
-		end++;
-		break;
-	case 't':
-	case 'T':
-		mul = 1ull << 40;
-		end++;
-		break;
 	}
 	/* K, KB, KiB, and a bare "B" all mean the same here. */
 	if (mul > 1 && end[0] == 'i' && end[1] == 'B')

@@ -1,83 +1,99 @@
 /*
- * bench.h - uaio bench: shared by the driver (bench.c) and the measuring
- * child (bench-child.c).
+ * bench.h - uaio bench: random I/O on every engine this host can run, and
+ * on the system libaio, compared in one run.
  *
- * The driver re-executes itself (/proc/self/exe) once per cell (mode x depth
- * x engine): the child opens the scratch file it inherited, runs random I/O
- * for the cell's duration and reports on a pipe.  A process per cell keeps
- * engines from sharing state (thread pools, rings), lets a hung engine be
- * killed, and gives each cell the library it asks for: the child for the
- * system libaio loads it with dlopen() by path (this binary is linked
- * against uaio's libaio.so.1, whose UAIO_1 symbols it needs, so the loader
- * cannot be pointed at the system's instead), the others use the uaio
- * library they were linked with, on the engine named in UAIO_ENGINE.
+ * For each mode (buffered with the file's cache dropped, buffered with the
+ * file cached, O_DIRECT), each depth and each engine, one cell is measured
+ * in a child process (bench/measure.h, as uaio-bench-core measures); the
+ * driver prepares the file (bench-file.c) and the page cache before each
+ * cell, shows progress (bench-cells.c), and prints the table or the JSON at
+ * the end (bench-text.c, bench-json.c).
  */
 #ifndef UAIO_TOOL_BENCH_H
 #define UAIO_TOOL_BENCH_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <uaio.h>
 
-/* A child exits with this when its cell cannot run on this host. */
-#define BENCH_EXIT_NA 77
+#include "measure.h"
 
-enum bench_mode { MODE_UNCACHED, MODE_CACHED, MODE_DIRECT, NMODES };
-enum bench_rw { RW_READ, RW_WRITE, RW_MIX };
-enum bench_impl { IMPL_LIBAIO, IMPL_KERNEL, IMPL_URING, IMPL_THREADS, NIMPLS };
+enum ubench_mode { MODE_UNCACHED, MODE_CACHED, MODE_DIRECT, NMODES };
+enum ubench_impl { IMPL_LIBAIO, IMPL_KERNEL, IMPL_URING, IMPL_THREADS, NIMPLS };
 
-extern const char *const bench_mode_name[NMODES];  /* "uncached" */
-extern const char *const bench_mode_label[NMODES]; /* "buffered uncached" */
-extern const char *const bench_impl_name[NIMPLS];  /* "libaio", "kernel" */
-extern const char *const bench_impl_label[NIMPLS]; /* "system libaio" */
+extern const char *const ubench_mode_name[NMODES];  /* "uncached" */
+extern const char *const ubench_mode_label[NMODES]; /* "buffered uncached" */
+extern const char *const ubench_impl_name[NIMPLS];  /* "libaio", "kernel" */
+extern const char *const ubench_impl_label[NIMPLS]; /* "system libaio" */
 
-/* One cell, as the child runs it. */
-struct bench_cell {
-	enum bench_mode mode;
-	enum bench_impl impl;
+#define MAX_DEPTHS 16
+#define REREAD_NOTE                                                            \
+	"a cell read more blocks than the file has, so that some of its "      \
+	"reads hit the cache (use a larger --size or a shorter --duration)"
+
+struct ubench_opts {
+	uint64_t size, bs;
+	bool size_set;
+	unsigned depth[MAX_DEPTHS], ndepth;
 	enum bench_rw rw;
-	unsigned rwmix; /* % of reads for RW_MIX */
-	unsigned depth;
-	uint64_t bs;
-	uint64_t size; /* bytes of the file used, a multiple of bs */
+	unsigned rwmix;
+	bool rwmix_set;
 	double duration;
-	uint64_t seed;
-	int fd;		    /* the inherited file */
-	const char *syslib; /* IMPL_LIBAIO: path of the system libaio */
+	bool duration_set;
+	bool mode_on[NMODES];
+	bool impl_on[NIMPLS], impls_set;
+	const char *file;
+	bool force, json, quick;
+	unsigned threads;
+	const char *syslib;
 };
 
-/* Runs the cell, reports on stdout (the pipe), returns the exit status. */
-int bench_child(const struct bench_cell *c);
+struct ubench_cell {
+	struct bench_outcome out;
+	double iops;
+	double resident; /* % of the file cached when the cell began, -1 */
+};
 
-/*
- * Latency histogram: 16 buckets per power of two (about 4% wide), exact
- * below 16 ns, up to 2^63 ns.
- */
-#define HIST_SUB 16
-#define HIST_N (60 * HIST_SUB)
+struct ubench {
+	struct ubench_opts o;
+	int fd;
+	bool scratch;		/* nameless file of our own */
+	char created[PATH_MAX]; /* a --file we made, to remove */
+	char where[PATH_MAX + 64];
+	char uaio_lib[PATH_MAX], syslib[PATH_MAX];
+	char impl_why[NIMPLS][UAIO_REASON_MAX];
+	bool impl_ok[NIMPLS];
+	char mode_note[NMODES][160];
+	bool reread_note; /* an uncached cell read more than the file */
+	struct ubench_cell *cells; /* [mode][depth][impl] */
+	unsigned ncells, cell;
+};
 
-static inline unsigned hist_bucket(uint64_t ns)
-{
-	unsigned msb, b;
+/* bench-opts.c: the command line. */
+void ubench_parse(int argc, char **argv, struct ubench_opts *o);
 
-	if (ns < HIST_SUB)
-		return (unsigned)ns;
-	msb = 63u - (unsigned)__builtin_clzll(ns);
-	b = (msb - 3) * HIST_SUB +
-	    (unsigned)((ns >> (msb - 4)) & (HIST_SUB - 1));
-	return b < HIST_N ? b : HIST_N - 1;
-}
+/* bench-file.c: the file the cells use, and the way out of the run. */
+void ubench_open_file(struct ubench *r);
+void ubench_cleanup(struct ubench *r);
+void __attribute__((noreturn, format(printf, 2, 3)))
+ubench_fail(struct ubench *r, const char *fmt, ...);
+/* Dies of the signal bench_signal names, when there is one. */
+void ubench_check_signal(struct ubench *r);
 
-/* The middle of bucket b. */
-static inline double hist_value(unsigned b)
-{
-	unsigned msb, sub;
+/* bench-cells.c: the engines to run, then every cell; whether one failed. */
+void ubench_choose(struct ubench *r);
+bool ubench_run_all(struct ubench *r);
 
-	if (b < HIST_SUB)
-		return b;
-	msb = b / HIST_SUB + 3;
-	sub = b % HIST_SUB;
-	return (double)((1ull << msb) | ((uint64_t)sub << (msb - 4))) +
-	       (double)(1ull << (msb - 4)) / 2;
-}
+/* bench.c */
+struct ubench_cell *ubench_cell(const struct ubench *r, unsigned m, unsigned d,
+				unsigned i);
+bool ubench_wanted(const struct ubench *r, unsigned i);
+/* "random 4 KiB reads, 1 GiB unnamed scratch file in /tmp (ext4), 3 s per
+ * cell" */
+void ubench_describe(const struct ubench *r, char *buf, size_t len);
+
+void ubench_print_text(const struct ubench *r);
+void ubench_print_json(const struct ubench *r);
 
 #endif /* UAIO_TOOL_BENCH_H */

@@ -73,89 +73,66 @@ static size_t put_utf8(char *o, unsigned cp)
 	return 4;
 }
 
+/*
+ * The escape at s (after its backslash) decoded into o: the bytes written,
+ * *s moved past it; 0 on a bad escape, *s left on it.
+ */
+static size_t unescape(const char **s, char *o)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *e = **s ? strchr(from, **s) : NULL;
+	int cp, lo;
+
+	if (e) {
+		*o = to[e - from];
+		(*s)++;
+		return 1;
+	}
+	cp = **s == 'u' ? hex4(*s + 1) : -1;
+	if (cp < 0)
+		return 0;
+	*s += 5;
+	/* A surrogate pair: one code point in two escapes. */
+	if (cp >= 0xd800 && cp < 0xdc00 && (*s)[0] == '\\' && (*s)[1] == 'u') {
+		lo = hex4(*s + 2);
+		if (lo >= 0xdc00 && lo < 0xe000) {
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			*s += 6;
+		}
+	}
+	return put_utf8(o, (unsigned)cp);
+}
+
 /* A string at ps->p (on the opening quote), decoded into a new buffer. */
 static bool parse_string(struct parser *ps, char **out)
 {
-	const char *s = ++ps->p;
-	char *o;
-	size_t n = 0;
-
+	const char *s = ++ps->p, *why = NULL;
+	size_t n = 0, k;
 	/* Decoding never lengthens the text. */
-	o = malloc(strlen(s) + 1);
+	char *o = malloc(strlen(s) + 1);
+
 	if (!o)
 		return fail(ps, "out of memory");
-	for (;;) {
+	while (!why && *s != '"') {
 		unsigned char c = (unsigned char)*s;
 
-		if (!c) {
-			free(o);
-			return fail(ps, "unterminated string");
-		}
-		if (c < 0x20) {
-			free(o);
-			return fail(ps, "control character in string");
-		}
-		if (c == '"')
-			break;
-		if (c != '\\') {
-			o[n++] = (char)c;
-			s++;
-			continue;
-		}
-		s++;
-		switch (*s) {
-		case '"':
-		case '\\':
-		case '/':
+		if (!c)
+			why = "unterminated string";
+		else if (c < 0x20)
+			why = "control character in string";
+		else if (c != '\\')
 			o[n++] = *s++;
-			break;
-		case 'b':
-			o[n++] = '\b';
+		else {
 			s++;
-			break;
-		case 'f':
-			o[n++] = '\f';
-			s++;
-			break;
-		case 'n':
-			o[n++] = '\n';
-			s++;
-			break;
-		case 'r':
-			o[n++] = '\r';
-			s++;
-			break;
-		case 't':
-			o[n++] = '\t';
-			s++;
-			break;
-		case 'u': {
-			int cp = hex4(s + 1);
-
-			if (cp < 0) {
-				free(o);
-				ps->p = s;
-				return fail(ps, "bad \\u escape");
-			}
-			s += 5;
-			if (cp >= 0xd800 && cp < 0xdc00 && s[0] == '\\' &&
-			    s[1] == 'u') {
-				int lo = hex4(s + 2);
-
-				if (lo >= 0xdc00 && lo < 0xe000) {
-					cp = 0x10000 + ((cp - 0xd800) << 10) +
-					     (lo - 0xdc00);
-					s += 6;
-				}
-			}
-			n += put_utf8(o + n, (unsigned)cp);
-			break;
+			k = unescape(&s, o + n);
+			n += k;
+			why = k ? NULL : "bad escape";
 		}
-		default:
-			free(o);
-			ps->p = s;
-			return fail(ps, "bad escape");
-		}
+	}
+	if (why) {
+		free(o);
+		ps->p = s;
+		return fail(ps, why);
 	}
 	o[n] = 0;
 	ps->p = s + 1;

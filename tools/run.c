@@ -8,14 +8,13 @@
  * UAIO_* environment variables the library reads at io_setup.  With --stats
  * the library appends one JSON line per context to the file named by
  * UAIO_STATS (when the context is destroyed, or at exit), and the command
- * stays around to print them once the program is done.
+ * stays around to print them once the program is done (run-stats.c).
  */
-#include "json.h"
+#include "run.h"
 #include "tool.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -26,136 +25,116 @@
 #include <unistd.h>
 #include <uaio.h>
 
-static void usage(FILE *f)
+static const char help[] =
+    "Usage: uaio run [OPTION]... [--] PROGRAM [ARG]...\n"
+    "\n"
+    "Run PROGRAM, unmodified, on uaio's libaio.so.1 with the "
+    "engine chosen.\n"
+    "\n"
+    "The directory of the libaio.so.1 that this command loaded "
+    "is put first in\n"
+    "LD_LIBRARY_PATH, so a program linked against libaio.so.1 (the "
+    "system's) loads\n"
+    "uaio's instead; the options become the environment variables "
+    "the library\n"
+    "reads.  The loader ignores LD_LIBRARY_PATH for setuid and "
+    "setgid programs,\n"
+    "and does not let it override a DT_RPATH (an old-style RPATH, "
+    "not RUNPATH)\n"
+    "that names a directory holding another libaio.so.1: use "
+    "--preload for those.\n"
+    "\n"
+    "Options:\n"
+    "  -e, --engine LIST  the engine: kernel, uring, threads, auto "
+    "(kernel, then\n"
+    "                     uring, then threads), or a preference "
+    "list such as\n"
+    "                     uring,threads (sets UAIO_ENGINE; "
+    "default: as set, else\n"
+    "                     auto)\n"
+    "  -t, --threads N    worker threads per context of the threads "
+    "engine, 1 to\n"
+    "                     4096 (sets UAIO_THREADS)\n"
+    "  -s, --stats        when the program is done, print on stderr "
+    "what each of\n"
+    "                     its AIO contexts did: requests by opcode, "
+    "completed,\n"
+    "                     cancelled, errors (completions with a "
+    "negative res other\n"
+    "                     than -ECANCELED), deepest queue, and "
+    "latency percentiles\n"
+    "                     (submit to completion; on the kernel "
+    "engine submit to\n"
+    "                     reap).  The library writes them to a "
+    "temporary file named\n"
+    "                     by UAIO_STATS, removed afterwards\n"
+    "  -d, --debug        let the library explain its choices on "
+    "stderr (sets\n"
+    "                     UAIO_DEBUG=1)\n"
+    "  -p, --preload      also put uaio's libaio.so.1 in LD_PRELOAD, "
+    "which wins over\n"
+    "                     a DT_RPATH too (it is then loaded into "
+    "every program\n"
+    "                     started, not only those that use "
+    "libaio)\n"
+    "  -h, --help         print this help and exit\n"
+    "\n"
+    "Without --stats the command replaces itself with PROGRAM; "
+    "with it, it waits\n"
+    "for PROGRAM, passing on SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 "
+    "(SIGINT and\n"
+    "SIGQUIT from a terminal reach PROGRAM directly).\n"
+    "\n"
+    "Exit status: PROGRAM's; if PROGRAM was killed by a signal, "
+    "'uaio run --stats'\n"
+    "kills itself with the same signal after printing.  126 when "
+    "PROGRAM cannot be\n"
+    "run, 127 when it is not found, 1 on another failure, 2 on a "
+    "usage error.\n";
+
+/* An engine name of --engine: the library's, or auto. */
+static void known_engine(const char *opt, const char *name, void *arg)
 {
-	fputs("Usage: uaio run [OPTION]... [--] PROGRAM [ARG]...\n"
-	      "\n"
-	      "Run PROGRAM, unmodified, on uaio's libaio.so.1 with the "
-	      "engine chosen.\n"
-	      "\n"
-	      "The directory of the libaio.so.1 that this command loaded "
-	      "is put first in\n"
-	      "LD_LIBRARY_PATH, so a program linked against libaio.so.1 (the "
-	      "system's) loads\n"
-	      "uaio's instead; the options become the environment variables "
-	      "the library\n"
-	      "reads.  The loader ignores LD_LIBRARY_PATH for setuid and "
-	      "setgid programs,\n"
-	      "and does not let it override a DT_RPATH (an old-style RPATH, "
-	      "not RUNPATH)\n"
-	      "that names a directory holding another libaio.so.1: use "
-	      "--preload for those.\n"
-	      "\n"
-	      "Options:\n"
-	      "  -e, --engine LIST  the engine: kernel, uring, threads, auto "
-	      "(kernel, then\n"
-	      "                     uring, then threads), or a preference "
-	      "list such as\n"
-	      "                     uring,threads (sets UAIO_ENGINE; "
-	      "default: as set, else\n"
-	      "                     auto)\n"
-	      "  -t, --threads N    worker threads per context of the threads "
-	      "engine, 1 to\n"
-	      "                     4096 (sets UAIO_THREADS)\n"
-	      "  -s, --stats        when the program is done, print on stderr "
-	      "what each of\n"
-	      "                     its AIO contexts did: requests by opcode, "
-	      "completed,\n"
-	      "                     cancelled, errors (completions with a "
-	      "negative res other\n"
-	      "                     than -ECANCELED), deepest queue, and "
-	      "latency percentiles\n"
-	      "                     (submit to completion; on the kernel "
-	      "engine submit to\n"
-	      "                     reap).  The library writes them to a "
-	      "temporary file named\n"
-	      "                     by UAIO_STATS, removed afterwards\n"
-	      "  -d, --debug        let the library explain its choices on "
-	      "stderr (sets\n"
-	      "                     UAIO_DEBUG=1)\n"
-	      "  -p, --preload      also put uaio's libaio.so.1 in LD_PRELOAD, "
-	      "which wins over\n"
-	      "                     a DT_RPATH too (it is then loaded into "
-	      "every program\n"
-	      "                     started, not only those that use "
-	      "libaio)\n"
-	      "  -h, --help         print this help and exit\n"
-	      "\n"
-	      "Without --stats the command replaces itself with PROGRAM; "
-	      "with it, it waits\n"
-	      "for PROGRAM, passing on SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 "
-	      "(SIGINT and\n"
-	      "SIGQUIT from a terminal reach PROGRAM directly).\n"
-	      "\n"
-	      "Exit status: PROGRAM's; if PROGRAM was killed by a signal, "
-	      "'uaio run --stats'\n"
-	      "kills itself with the same signal after printing.  126 when "
-	      "PROGRAM cannot be\n"
-	      "run, 127 when it is not found, 1 on another failure, 2 on a "
-	      "usage error.\n",
-	      f);
+	static const char *const known[] = {UAIO_ENGINE_NAMES, "auto"};
+
+	(void)arg;
+	for (size_t i = 0; i < UAIO_NENGINES + 1; i++)
+		if (!strcmp(name, known[i]))
+			return;
+	usage_error("%s: unknown engine '%s' (kernel, uring, threads or auto)",
+		    opt, name);
 }
 
-static void check_engines(const char *list)
+static void engine_list(const char *opt, const char *list, void *dest)
 {
-	char *copy = strdup(list), *save = NULL, *tok;
-
-	if (!copy)
-		die("out of memory");
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		/* The library allows blanks around names, so do we. */
-		tok += strspn(tok, " \t");
-		tok[strcspn(tok, " \t")] = 0;
-		static const char *const known[] = {UAIO_ENGINE_NAMES, "auto"};
-		bool ok = false;
-
-		for (size_t i = 0; i < UAIO_NENGINES + 1; i++)
-			ok |= !strcmp(tok, known[i]);
-		if (!ok)
-			usage_error("--engine: unknown engine '%s' (kernel, "
-				    "uring, threads or auto)",
-				    tok);
-	}
-	free(copy);
-	if (!list[0] || list[strlen(list) - 1] == ',' || list[0] == ',' ||
-	    strstr(list, ",,"))
-		usage_error("--engine: empty name in '%s'", list);
+	/* The library allows blanks around names, so do we. */
+	args_each(opt, list, known_engine, NULL);
+	*(const char **)dest = list;
 }
 
 /* Tell the user now, rather than through an io_setup failure later. */
-static void warn_unusable(const char *list)
+static void warn_unusable(const char *opt, const char *name, void *any)
 {
-	char *copy = strdup(list), *save = NULL, *tok;
-	char why[UAIO_REASON_MAX];
+	char why[UAIO_REASON_MAX] = "";
+	int r = strcmp(name, "auto") ? uaio_probe(name, why, sizeof(why)) : 0;
+
+	(void)opt;
+	if (!r)
+		*(bool *)any = true;
+	else
+		tool_err("warning: engine %s is not usable here: %s", name,
+			 why[0] ? why : strerror(-r));
+}
+
+static void check_usable(const char *list)
+{
 	bool any = false;
 
-	if (!copy)
-		die("out of memory");
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		int r;
-
-		tok += strspn(tok, " \t");
-		tok[strcspn(tok, " \t")] = 0;
-		if (!strcmp(tok, "auto")) {
-			any = true;
-			continue;
-		}
-		why[0] = 0;
-		r = uaio_probe(tok, why, sizeof(why));
-		if (!r) {
-			any = true;
-			continue;
-		}
-		tool_err("warning: engine %s is not usable here: %s", tok,
-			 why[0] ? why : strerror(-r));
-	}
+	args_each("--engine", list, warn_unusable, &any);
 	if (!any)
 		tool_err("warning: no engine in '%s' is usable here: the "
 			 "program's io_setup calls will fail with ENOSYS",
 			 list);
-	free(copy);
 }
 
 /* The program's path as execvp() would find it, for the setuid check. */
@@ -184,6 +163,19 @@ static bool find_program(const char *prog, char *out, size_t len)
 	return found;
 }
 
+static void warn_setid(const char *prog)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	if (find_program(prog, path, sizeof(path)) && stat(path, &sb) == 0 &&
+	    (sb.st_mode & (S_ISUID | S_ISGID)))
+		tool_err("warning: %s is set%s: the loader ignores "
+			 "LD_LIBRARY_PATH and LD_PRELOAD for it, so it will "
+			 "not run on uaio",
+			 path, sb.st_mode & S_ISUID ? "uid" : "gid");
+}
+
 static void prepend_env(const char *var, const char *val, char sep)
 {
 	const char *old = getenv(var);
@@ -202,167 +194,11 @@ static void prepend_env(const char *var, const char *val, char sep)
 	free(s);
 }
 
-/* ---- the statistics table ---- */
-
-static const char *const op_names[] = {"pread", "pwrite", "preadv", "pwritev",
-				       "fsync", "fdsync", "poll"};
-#define NOPS (sizeof(op_names) / sizeof(op_names[0]))
-
-static void ns_cell(struct table *t, unsigned col, double ns)
-{
-	char b[32];
-
-	fmt_ns(b, sizeof(b), ns);
-	table_set(t, col, "%s", b);
-}
-
-/* Print the per-context table from the stats file; the number of contexts. */
-static int print_stats(const char *path)
-{
-	static const char *const tail_head[] = {
-	    "completed", "cancelled", "errors", "max depth",
-	    "p50",	 "p90",	      "p99",	"max"};
-	const char *head[3 + NOPS + 8];
-	bool right[3 + NOPS + 8];
-	bool show[NOPS] = {false};
-	unsigned col_of[NOPS], ncols = 3;
-	struct json **ctx = NULL;
-	unsigned n = 0, nctx = 0, bad = 0;
-	double sum[NOPS + 4] = {0};
-	char *line = NULL;
-	size_t cap = 0;
-	struct table t;
-	FILE *f;
-
-	f = fopen(path, "re");
-	if (!f) {
-		tool_err("cannot read the statistics (%s): %s", path,
-			 strerror(errno));
-		return -1;
-	}
-	for (unsigned lineno = 1; getline(&line, &cap, f) > 0; lineno++) {
-		char err[128];
-		struct json *j;
-
-		line[strcspn(line, "\n")] = 0;
-		if (!line[0])
-			continue;
-		j = json_parse(line, err, sizeof(err));
-		if (!j || j->type != JSON_OBJ) {
-			if (bad++ < 3)
-				tool_err("statistics line %u unreadable (%s): "
-					 "%.80s",
-					 lineno, j ? "not an object" : err,
-					 line);
-			json_free(j);
-			continue;
-		}
-		if (n == nctx) {
-			nctx = nctx ? 2 * nctx : 64;
-			ctx = realloc(ctx, nctx * sizeof(*ctx));
-			if (!ctx)
-				die("out of memory");
-		}
-		ctx[n++] = j;
-	}
-	free(line);
-	fclose(f);
-	if (!n) {
-		free(ctx);
-		fprintf(stderr,
-			"uaio: no AIO context statistics were written: the "
-			"program created no\n"
-			"context, or did not load uaio's libaio.so.1 (a "
-			"setuid program, a static\n"
-			"one, or a DT_RPATH: see 'uaio run --help').\n");
-		return 0;
-	}
-
-	/* Opcode columns only for opcodes some context used. */
-	for (unsigned i = 0; i < n; i++)
-		for (unsigned k = 0; k < NOPS; k++)
-			if (json_num(json_get(ctx[i], "ops"), op_names[k], 0))
-				show[k] = true;
-	head[0] = "pid";
-	head[1] = "context";
-	head[2] = "engine";
-	right[0] = true;
-	right[1] = right[2] = false;
-	for (unsigned k = 0; k < NOPS; k++)
-		if (show[k]) {
-			col_of[k] = ncols;
-			right[ncols] = true;
-			head[ncols++] = op_names[k];
-		}
-	for (unsigned k = 0; k < 8; k++) {
-		right[ncols] = true;
-		head[ncols++] = tail_head[k];
-	}
-	table_init(&t, ncols, head, right);
-	for (unsigned i = 0; i < n; i++) {
-		const struct json *ops = json_get(ctx[i], "ops"),
-				  *lat = json_get(ctx[i], "lat_ns"),
-				  *eng = json_get(ctx[i], "engine"),
-				  *id = json_get(ctx[i], "ctx");
-		unsigned c = ncols - 8;
-
-		table_row(&t);
-		table_set(&t, 0, "%.0f", json_num(ctx[i], "pid", -1));
-		table_set(&t, 1, "%s", id && id->str ? id->str : "?");
-		table_set(&t, 2, "%s", eng && eng->str ? eng->str : "?");
-		for (unsigned k = 0; k < NOPS; k++) {
-			double v = json_num(ops, op_names[k], 0);
-
-			sum[k] += v;
-			if (show[k])
-				table_set(&t, col_of[k], "%.0f", v);
-		}
-		sum[NOPS] += json_num(ctx[i], "completed", 0);
-		sum[NOPS + 1] += json_num(ctx[i], "cancelled", 0);
-		sum[NOPS + 2] += json_num(ctx[i], "errors", 0);
-		if (json_num(ctx[i], "max_depth", 0) > sum[NOPS + 3])
-			sum[NOPS + 3] = json_num(ctx[i], "max_depth", 0);
-		table_set(&t, c++, "%.0f", json_num(ctx[i], "completed", 0));
-		table_set(&t, c++, "%.0f", json_num(ctx[i], "cancelled", 0));
-		table_set(&t, c++, "%.0f", json_num(ctx[i], "errors", 0));
-		table_set(&t, c++, "%.0f", json_num(ctx[i], "max_depth", 0));
-		if (json_num(ctx[i], "completed", 0) > 0) {
-			ns_cell(&t, c++, json_num(lat, "p50", -1));
-			ns_cell(&t, c++, json_num(lat, "p90", -1));
-			ns_cell(&t, c++, json_num(lat, "p99", -1));
-			ns_cell(&t, c++, json_num(lat, "max", -1));
-		}
-	}
-	if (n > 1) {
-		unsigned c = ncols - 8;
-
-		table_row(&t);
-		table_set(&t, 0, "all");
-		table_set(&t, 2, "%u contexts", n);
-		for (unsigned k = 0; k < NOPS; k++)
-			if (show[k])
-				table_set(&t, col_of[k], "%.0f", sum[k]);
-		for (unsigned k = 0; k < 4; k++)
-			table_set(&t, c++, "%.0f", sum[NOPS + k]);
-	}
-	fflush(stdout);
-	fprintf(stderr, "\nuaio: what each AIO context did (latency: submit "
-			"to completion, to reap on the kernel engine)\n");
-	table_print(&t, stderr, "");
-	if (bad)
-		fprintf(stderr,
-			"uaio: %u statistics line%s could not be read\n", bad,
-			bad == 1 ? "" : "s");
-	table_free(&t);
-	for (unsigned i = 0; i < n; i++)
-		json_free(ctx[i]);
-	free(ctx);
-	return (int)n;
-}
-
 /* ---- waiting for the program ---- */
 
 static volatile sig_atomic_t child_pid;
+/* SIGINT and SIGQUIT as the command got them, for the program. */
+static struct sigaction old_int, old_quit;
 
 static void forward(int sig)
 {
@@ -370,21 +206,28 @@ static void forward(int sig)
 		kill((pid_t)child_pid, sig);
 }
 
-static int run_and_report(char **argv, const char *stats)
+/* Die the same way as the program, so the caller sees what it would have
+ * seen without us; no core of our own. */
+static int die_like(int sig)
 {
-	static const int fwd[] = {SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
-	struct sigaction sa, ign, old_int, old_quit;
-	int p[2], st, err = 0;
-	pid_t pid;
-	ssize_t r;
+	struct rlimit no_core = {0, 0};
 
-	/* The child reports a failed exec on a close-on-exec pipe. */
+	setrlimit(RLIMIT_CORE, &no_core);
+	signal(sig, SIG_DFL);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	raise(sig);
+	return 128 + sig;
+}
+
+/* Start argv; a failed exec is reported on a close-on-exec pipe. */
+static pid_t start(char **argv, int *errfd)
+{
+	int p[2], err;
+	pid_t pid;
+
 	if (pipe2(p, O_CLOEXEC))
 		die("pipe: %s", strerror(errno));
-	memset(&ign, 0, sizeof(ign));
-	ign.sa_handler = SIG_IGN;
-	sigaction(SIGINT, &ign, &old_int);
-	sigaction(SIGQUIT, &ign, &old_quit);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -395,22 +238,39 @@ static int run_and_report(char **argv, const char *stats)
 		close(p[0]);
 		execvp(argv[0], argv);
 		err = errno;
-		r = write(p[1], &err, sizeof(err));
-		(void)r;
-		_exit(err == ENOENT ? 127 : 126);
+		_exit(write(p[1], &err, sizeof(err)) == sizeof(err) &&
+			      err == ENOENT
+			  ? 127
+			  : 126);
 	}
-	child_pid = pid;
+	close(p[1]);
+	*errfd = p[0];
+	return pid;
+}
+
+static int run_and_report(char **argv, const char *stats)
+{
+	static const int fwd[] = {SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
+	struct sigaction sa, ign;
+	int errfd, st, err = 0;
+	ssize_t r;
+
+	/* SIGINT and SIGQUIT from a terminal reach the program directly. */
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	child_pid = start(argv, &errfd);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = forward;
 	sa.sa_flags = SA_RESTART;
 	for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
 		sigaction(fwd[i], &sa, NULL);
-	close(p[1]);
 	do
-		r = read(p[0], &err, sizeof(err));
+		r = read(errfd, &err, sizeof(err));
 	while (r < 0 && errno == EINTR);
-	close(p[0]);
-	while (waitpid(pid, &st, 0) < 0)
+	close(errfd);
+	while (waitpid((pid_t)child_pid, &st, 0) < 0)
 		if (errno != EINTR)
 			die("waitpid: %s", strerror(errno));
 	child_pid = 0;
@@ -419,121 +279,82 @@ static int run_and_report(char **argv, const char *stats)
 		unlink(stats);
 		return err == ENOENT ? 127 : 126;
 	}
-
-	print_stats(stats);
+	run_print_stats(stats);
 	unlink(stats);
-	if (WIFSIGNALED(st)) {
-		struct rlimit no_core = {0, 0};
-		int sig = WTERMSIG(st);
-
-		/* Die the same way, so the caller sees what it would have
-		 * seen without us; no core of our own. */
-		setrlimit(RLIMIT_CORE, &no_core);
-		signal(sig, SIG_DFL);
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGQUIT, &old_quit, NULL);
-		raise(sig);
-		return 128 + sig;
-	}
-	return WEXITSTATUS(st);
+	return WIFSIGNALED(st) ? die_like(WTERMSIG(st)) : WEXITSTATUS(st);
 }
 
-int cmd_run(int argc, char **argv)
+/* A temporary UAIO_STATS file; its path in path. */
+static void stats_file(char *path, size_t len)
 {
-	static const struct option opts[] = {
-	    {"engine", required_argument, NULL, 'e'},
-	    {"threads", required_argument, NULL, 't'},
-	    {"stats", no_argument, NULL, 's'},
-	    {"debug", no_argument, NULL, 'd'},
-	    {"preload", no_argument, NULL, 'p'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *engine = NULL, *threads = NULL;
-	bool stats = false, debug = false, preload = false;
-	char lib[PATH_MAX], dir[PATH_MAX], prog[PATH_MAX];
-	char stats_path[PATH_MAX] = "";
-	struct stat sb;
-	int c, r;
+	const char *tmp = getenv("TMPDIR");
+	char base[PATH_MAX];
+	int fd;
 
-	opterr = 0;
-	optind = 1;
-	/* '+': the program's own options are not ours. */
-	while ((c = getopt_long(argc, argv, "+:e:t:sdph", opts, NULL)) != -1) {
-		switch (c) {
-		case 'e':
-			engine = optarg;
-			check_engines(engine);
-			break;
-		case 't':
-			parse_uint("--threads", optarg, 1, 4096);
-			threads = optarg;
-			break;
-		case 's':
-			stats = true;
-			break;
-		case 'd':
-			debug = true;
-			break;
-		case 'p':
-			preload = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case ':':
-			usage_error("%s needs an argument", argv[optind - 1]);
-		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind >= argc)
-		usage_error("no program to run");
-	argv += optind;
+	if (!tmp || !*tmp || !realpath(tmp, base))
+		snprintf(base, sizeof(base), "/tmp");
+	snprintf(path, len, "%.4000s/uaio-stats.XXXXXX", base);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		die("cannot make the statistics file in %s: %s", base,
+		    strerror(errno));
+	close(fd);
+	setenv("UAIO_STATS", path, 1);
+}
 
-	r = uaio_lib_path(lib, sizeof(lib));
+/* LD_LIBRARY_PATH (and LD_PRELOAD) lead to the library this command runs
+ * on. */
+static void point_to_uaio(bool preload)
+{
+	char lib[PATH_MAX], dir[PATH_MAX];
+	int r = uaio_lib_path(lib, sizeof(lib));
+
 	if (r)
 		die("cannot tell where uaio's libaio.so.1 is: %s",
 		    strerror(-r));
 	snprintf(dir, sizeof(dir), "%s", lib);
 	*strrchr(dir, '/') = 0;
-	if (find_program(argv[0], prog, sizeof(prog)) && stat(prog, &sb) == 0 &&
-	    (sb.st_mode & (S_ISUID | S_ISGID)))
-		tool_err("warning: %s is set%s: the loader ignores "
-			 "LD_LIBRARY_PATH and LD_PRELOAD for it, so it will "
-			 "not run on uaio",
-			 prog, sb.st_mode & S_ISUID ? "uid" : "gid");
-
 	prepend_env("LD_LIBRARY_PATH", dir, ':');
 	if (preload)
 		prepend_env("LD_PRELOAD", lib, ' ');
+}
+
+int cmd_run(int argc, char **argv)
+{
+	const char *engine = NULL;
+	unsigned threads = 0;
+	bool stats = false, debug = false, preload = false;
+	const struct opt opts[] = {
+	    {"engine", 'e', OPT_FN, &engine, .fn = engine_list},
+	    {"threads", 't', OPT_UINT, &threads, .min = 1, .max = 4096},
+	    {"stats", 's', OPT_FLAG, &stats},
+	    {"debug", 'd', OPT_FLAG, &debug},
+	    {"preload", 'p', OPT_FLAG, &preload},
+	    {NULL},
+	};
+	char stats_path[PATH_MAX], n[16];
+	int i = args_parse(argc, argv, opts, help, ARGS_OPERANDS);
+
+	if (i >= argc)
+		usage_error("no program to run");
+	argv += i;
+	warn_setid(argv[0]);
+	point_to_uaio(preload);
 	if (engine) {
-		warn_unusable(engine);
+		check_usable(engine);
 		setenv("UAIO_ENGINE", engine, 1);
 	}
+	snprintf(n, sizeof(n), "%u", threads);
 	if (threads)
-		setenv("UAIO_THREADS", threads, 1);
+		setenv("UAIO_THREADS", n, 1);
 	if (debug)
 		setenv("UAIO_DEBUG", "1", 1);
 	if (stats) {
-		const char *tmp = getenv("TMPDIR");
-		char base[PATH_MAX];
-		int fd;
-
-		if (!tmp || !*tmp || !realpath(tmp, base))
-			snprintf(base, sizeof(base), "/tmp");
-		snprintf(stats_path, sizeof(stats_path),
-			 "%.4000s/uaio-stats.XXXXXX", base);
-		fd = mkostemp(stats_path, O_CLOEXEC);
-		if (fd < 0)
-			die("cannot make the statistics file in %s: %s", base,
-			    strerror(errno));
-		close(fd);
-		setenv("UAIO_STATS", stats_path, 1);
+		stats_file(stats_path, sizeof(stats_path));
 		return run_and_report(argv, stats_path);
 	}
 	execvp(argv[0], argv);
-	r = errno;
-	tool_err("%s: %s", argv[0], strerror(r));
-	return r == ENOENT ? 127 : 126;
+	i = errno;
+	tool_err("%s: %s", argv[0], strerror(i));
+	return i == ENOENT ? 127 : 126;
 }

@@ -7,36 +7,33 @@
 #include <string.h>
 #include <uaio.h>
 
-static void usage(FILE *f)
-{
-	fputs("Usage: uaio COMMAND [OPTION]... [ARG]...\n"
-	      "       uaio --version\n"
-	      "       uaio --help\n"
-	      "\n"
-	      "Tools for uaio, the libaio.so.1 that runs the libaio API on "
-	      "the kernel's AIO,\n"
-	      "on io_uring or on a thread pool.\n"
-	      "\n"
-	      "Commands:\n"
-	      "  info    which engines this host can run, and why not the "
-	      "others\n"
-	      "  run     run a program on uaio's libaio.so.1 with a chosen "
-	      "engine\n"
-	      "  bench   random I/O on every engine this host can run, and "
-	      "on the\n"
-	      "          system libaio, compared in one run\n"
-	      "\n"
-	      "'uaio COMMAND --help' describes each command.\n"
-	      "\n"
-	      "Options:\n"
-	      "  --version  print uaio's version (the library's) and exit\n"
-	      "  --help     print this help and exit\n"
-	      "\n"
-	      "Exit status: 0 success, 1 failure, 2 usage error; 'uaio run' "
-	      "exits with the\n"
-	      "program's status.\n",
-	      f);
-}
+static const char help[] =
+    "Usage: uaio COMMAND [OPTION]... [ARG]...\n"
+    "       uaio --version\n"
+    "       uaio --help\n"
+    "\n"
+    "Tools for uaio, the libaio.so.1 that runs the libaio API on "
+    "the kernel's AIO,\n"
+    "on io_uring or on a thread pool.\n"
+    "\n"
+    "Commands:\n"
+    "  info    which engines this host can run, and why not the "
+    "others\n"
+    "  run     run a program on uaio's libaio.so.1 with a chosen "
+    "engine\n"
+    "  bench   random I/O on every engine this host can run, and "
+    "on the\n"
+    "          system libaio, compared in one run\n"
+    "\n"
+    "'uaio COMMAND --help' describes each command.\n"
+    "\n"
+    "Options:\n"
+    "  --version  print uaio's version (the library's) and exit\n"
+    "  --help     print this help and exit\n"
+    "\n"
+    "Exit status: 0 success, 1 failure, 2 usage error; 'uaio run' "
+    "exits with the\n"
+    "program's status.\n";
 
 int main(int argc, char **argv)
 {
@@ -76,7 +73,7 @@ int main(int argc, char **argv)
 				}
 			usage_error("no command '%s'", argv[2]);
 		}
-		usage(stdout);
+		fputs(help, stdout);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
