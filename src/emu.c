@@ -107,6 +107,7 @@ static struct emu_req *req_get(struct emu_ctx *e)
 	req->resfd = -1;
 	req->fd_owned = false;
 	req->kind = KIND_UNKNOWN;
+	req->path = PATH_ENGINE;
 	req->done = 0;
 	req->eflags = 0;
 	req->owner = 0;
@@ -288,7 +289,9 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			uaio__stats_depth(e->ctx, ring_in_flight(&e->ring));
 		}
 		if (try_now) {
+			req->path = PATH_INLINE; /* if it completes in there */
 			ret = try_now(e, req);
+			req->path = PATH_ENGINE;
 			memo.kind = req->kind;
 			if (ret < 0) {
 				emu_discard(e, req);
@@ -337,7 +340,7 @@ void emu_complete(struct emu_ctx *e, struct emu_req *req, long res)
 	int resfd = req->resfd;
 
 	if (unlikely(e->ctx->stats))
-		uaio__stats_completed(e->ctx, req->t_submit, res);
+		uaio__stats_completed(e->ctx, req->t_submit, res, req->path);
 	/* The request is free before its slot is: a slot always finds one. */
 	req->resfd = -1;
 	req_put(e, req);

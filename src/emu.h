@@ -29,6 +29,14 @@ enum emu_kind {
 	KIND_STREAM_BLOCKING, /* a stream without RWF_NOWAIT (a tty) */
 };
 
+/* Where a request ran, for UAIO_STATS. */
+enum emu_path {
+	PATH_ENGINE, /* the engine's own way (io_uring, a worker, the poller) */
+	PATH_INLINE, /* completed inside io_submit */
+	PATH_KAIO,   /* auto: on the kernel's AIO (kaio.c) */
+	EMU_NPATHS,
+};
+
 /* A request: the iocb as the kernel would have read it at submit. */
 struct emu_req {
 	struct iocb *_Atomic obj; /* atomic: io_cancel scans without locks */
@@ -38,6 +46,7 @@ struct emu_req {
 	int fd; /* the caller's, or our duplicate if fd_owned */
 	bool fd_owned;
 	unsigned char kind; /* enum emu_kind, KIND_UNKNOWN until needed */
+	unsigned char path; /* enum emu_path */
 	int fd_flags;	    /* F_GETFL at submit */
 	int resfd;	    /* our duplicate of the eventfd, or -1 */
 	int rw_flags;

@@ -85,6 +85,7 @@ int kaio_submit(struct kaio *k, struct emu_req **reqs, int n)
 		    req->opcode == CMD_PREADV || req->opcode == CMD_PWRITEV;
 
 		memset(cb, 0, sizeof(*cb));
+		req->path = PATH_KAIO; /* before the kernel may complete it */
 		cb->data = emu_tag(req);
 		cb->opcode = (uint16_t)req->opcode;
 		cb->fildes = (uint32_t)req->fd;
@@ -106,9 +107,12 @@ int kaio_submit(struct kaio *k, struct emu_req **reqs, int n)
 	}
 	atomic_fetch_add_explicit(&k->inflight, n, memory_order_relaxed);
 	r = sys_io_submit(k->ctx, n, ptrs);
-	if (r < n)
+	if (r < n) {
 		atomic_fetch_sub_explicit(&k->inflight, n - (r > 0 ? r : 0),
 					  memory_order_relaxed);
+		for (long i = r > 0 ? r : 0; i < n; i++)
+			reqs[i]->path = PATH_ENGINE; /* never the kernel's */
+	}
 	return (int)r;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "emu.h"
 #include "stats.h"
 
 /* Latency buckets: 8 per power of two from 1 ns, enough for 2^40 ns. */
@@ -24,6 +25,7 @@
 struct uaio_stats {
 	_Atomic unsigned long long ops[CMD_MAX];
 	_Atomic unsigned long long completed, cancelled, errors;
+	_Atomic unsigned long long paths[EMU_NPATHS]; /* emulated engines */
 	_Atomic long depth;
 	_Atomic long max_depth;
 	_Atomic unsigned long long lat_max;
@@ -222,11 +224,15 @@ static void stats_event(struct uaio_stats *s, uint64_t t_submit, long res)
 		;
 }
 
-void uaio__stats_completed(struct uaio_ctx *c, uint64_t t_submit, long res)
+void uaio__stats_completed(struct uaio_ctx *c, uint64_t t_submit, long res,
+			   unsigned path)
 {
 	struct uaio_stats *s = c->stats;
 
 	atomic_fetch_add_explicit(&s->completed, 1, memory_order_relaxed);
+	if (path < EMU_NPATHS)
+		atomic_fetch_add_explicit(&s->paths[path], 1,
+					  memory_order_relaxed);
 	stats_event(s, t_submit, res);
 }
 
@@ -328,6 +334,18 @@ void uaio__stats_report(struct uaio_ctx *c)
 		     (unsigned long long)percentile(s, total, 0.90),
 		     (unsigned long long)percentile(s, total, 0.99),
 		     (unsigned long long)atomic_load(&s->lat_max));
+	if (!(c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE) &&
+	    len < (int)sizeof(line)) {
+		/* Where the requests ran: over the closing "}\n". */
+		len -= 2;
+		len += snprintf(
+		    line + len, sizeof(line) - (size_t)len,
+		    ",\"paths\":{\"engine\":%llu,\"inline\":%llu,"
+		    "\"kernel_aio\":%llu}}\n",
+		    (unsigned long long)atomic_load(&s->paths[PATH_ENGINE]),
+		    (unsigned long long)atomic_load(&s->paths[PATH_INLINE]),
+		    (unsigned long long)atomic_load(&s->paths[PATH_KAIO]));
+	}
 	if (len >= (int)sizeof(line))
 		len = (int)sizeof(line) - 1;
 	pthread_mutex_lock(&out_lock);

@@ -16,8 +16,9 @@ void uaio__stats_report(struct uaio_ctx *c);
 void uaio__stats_submitted(struct uaio_ctx *c, struct iocb **iocbs, int n);
 /* Requests in flight now, for the deepest queue seen. */
 void uaio__stats_depth(struct uaio_ctx *c, long depth);
-/* One completion; t_submit 0 when unknown. */
-void uaio__stats_completed(struct uaio_ctx *c, uint64_t t_submit, long res);
+/* One completion; t_submit 0 when unknown; path an enum emu_path. */
+void uaio__stats_completed(struct uaio_ctx *c, uint64_t t_submit, long res,
+			   unsigned path);
 /* Events reaped from the kernel engine. */
 void uaio__stats_reaped(struct uaio_ctx *c, const struct io_event *ev, int n);
 

@@ -35,3 +35,15 @@ endif()
 # Long stress, bounded for CI (scripts/stress.sh runs the full counts).
 uaio_test(stress-mix REF TIMEOUT 120 LABELS "stress;concurrency")
 uaio_test(stress-cycles REF TIMEOUT 300 LABELS "stress;concurrency")
+
+# auto's routing, seen in UAIO_STATS: O_DIRECT on kernel AIO (on the engine
+# when the kernel refuses io_setup), cached reads and buffered writes
+# inside io_submit, uncached reads on the engine.
+uaio_test(auto-paths ENGINES auto auto-threads TIMEOUT 30)
+if(UAIO_WITH_URING)
+  add_test(NAME auto-paths.auto-no-kernel-aio COMMAND seccomp-run
+    --deny io_setup=ENOSYS -- $<TARGET_FILE:auto-paths>)
+  set_tests_properties(auto-paths.auto-no-kernel-aio PROPERTIES
+    ENVIRONMENT "UAIO_ENGINE=auto;UAIO_TEST_ENGINE=auto"
+    LABELS "auto;fallback" SKIP_RETURN_CODE 77 TIMEOUT 30)
+endif()

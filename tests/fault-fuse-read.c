@@ -43,7 +43,7 @@ static const struct t_scenario scenarios[] = {
      true,
      {"read short 10000 20000"},
      {{'r', 0, K64}, {'r', K64, K4}, {'r', 9000, K4}, {'r', 20480, K4}},
-     "uring",
+     "uring auto",
      true},
     {"buffered: PREADV across a failing page",
      "data",

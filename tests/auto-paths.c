@@ -1,0 +1,155 @@
+/*
+ * auto sends each request where it runs best (uaio.7, "auto"), and
+ * UAIO_STATS says where each went: O_DIRECT to kernel AIO when the kernel
+ * gives the process a context (else to the engine under auto), a read the
+ * page cache holds and a buffered write inside io_submit, an uncached read
+ * to the engine.  Each case on a context of its own, whose line in the
+ * statistics file is checked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+#define N 8
+#define BS 4096
+#define FILE_SIZE (1 << 20)
+
+struct paths {
+	long engine, inline_, kernel_aio;
+};
+
+static char stats_path[4096];
+
+/* The kernel gives this process a kernel AIO context (no seccomp filter,
+ * fs.aio-max-nr not used up). */
+static bool kernel_aio_works(void)
+{
+	unsigned long ctx = 0;
+
+	if (syscall(SYS_io_setup, 1, &ctx))
+		return false;
+	syscall(SYS_io_destroy, ctx);
+	return true;
+}
+
+static long field(const char *line, const char *key)
+{
+	const char *p = strstr(line, key);
+
+	if (!p)
+		T_FAIL("no %s in %s", key, line);
+	return strtol(p + strlen(key), NULL, 10);
+}
+
+/* The paths of the last context reported. */
+static struct paths last_paths(void)
+{
+	char buf[1 << 14], *line;
+	FILE *f = fopen(stats_path, "r");
+	struct paths p;
+	size_t n;
+
+	T_ASSERT(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	T_ASSERT(n > 1);
+	buf[n - 1] = '\0'; /* the last newline */
+	line = strrchr(buf, '\n');
+	line = line ? line + 1 : buf;
+	if (!strstr(line, "\"engine\":\"auto\""))
+		T_FAIL("not a context of auto: %s", line);
+	p.engine = field(line, "\"paths\":{\"engine\":");
+	p.inline_ = field(line, "\"inline\":");
+	p.kernel_aio = field(line, "\"kernel_aio\":");
+	return p;
+}
+
+/* N reads (or writes) of fd on a context of their own, checked. */
+static struct paths run(int fd, bool write, unsigned char *buf)
+{
+	io_context_t ctx = 0;
+	struct iocb cbs[N], *p[N];
+	struct io_event ev[N];
+
+	T_EQ(io_setup(N, &ctx), 0);
+	for (int i = 0; i < N; i++) {
+		long long off = (long long)(i * 37 % (FILE_SIZE / BS)) * BS;
+		if (write)
+			io_prep_pwrite(&cbs[i], fd, buf + i * BS, BS, off);
+		else
+			io_prep_pread(&cbs[i], fd, buf + i * BS, BS, off);
+		p[i] = &cbs[i];
+	}
+	T_EQ(io_submit(ctx, N, p), N);
+	T_EQ(io_getevents(ctx, N, N, ev, NULL), N);
+	for (int i = 0; i < N; i++) {
+		struct iocb *cb = ev[i].obj;
+		T_EQ((long)ev[i].res, BS);
+		if (!write)
+			T_EQ(((unsigned char *)cb->u.c.buf)[100],
+			     t_pattern((uint64_t)cb->u.c.offset + 100));
+	}
+	T_EQ(io_destroy(ctx), 0);
+	return last_paths();
+}
+
+int main(void)
+{
+	const char *dir = getenv("TMPDIR");
+	unsigned char *buf = t_aligned(BS, N * BS);
+	bool kaio = kernel_aio_works();
+	struct paths got;
+	int fd, dfd;
+
+	T_SKIP_IF(t_is_ref(), "uaio's statistics");
+	T_SKIP_IF(strncmp(t_engine(), "auto", 4) != 0, "auto only");
+	snprintf(stats_path, sizeof(stats_path), "%s/uaio-paths-%d.json",
+		 dir && *dir ? dir : ".", (int)getpid());
+	unlink(stats_path);
+	setenv("UAIO_STATS", stats_path, 1); /* read at the first io_setup */
+
+	fd = t_scratch_file(FILE_SIZE, 0);
+	dfd = t_reopen(fd, O_RDWR | O_DIRECT);
+
+	got = run(dfd, false, buf);
+	if (kaio)
+		T_EQ(got.kernel_aio, N);
+	else
+		T_EQ(got.engine, N);
+	printf("O_DIRECT reads: kernel AIO %ld, engine %ld (kernel AIO %s)\n",
+	       got.kernel_aio, got.engine, kaio ? "works" : "refused");
+
+	/* Into the page cache, then read again. */
+	for (long off = 0; off < FILE_SIZE; off += BS)
+		T_EQ(pread(fd, buf, BS, off), BS);
+	got = run(fd, false, buf);
+	T_EQ(got.inline_, N);
+	printf("cached reads: inside io_submit %ld\n", got.inline_);
+
+	/* Out of it, with no readahead: each read waits for the disk. */
+	T_EQ(fdatasync(fd), 0);
+	T_EQ(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	T_EQ(posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM), 0);
+	got = run(fd, false, buf);
+	T_ASSERT(got.engine >= 1 && got.kernel_aio == 0);
+	printf("uncached reads: engine %ld, inside io_submit %ld\n", got.engine,
+	       got.inline_);
+
+	/* Buffered writes go to the page cache inside io_submit. */
+	memset(buf, 0x5a, N * BS);
+	got = run(fd, true, buf);
+	T_EQ(got.inline_, N);
+	printf("buffered writes: inside io_submit %ld\n", got.inline_);
+
+	unlink(stats_path);
+	close(dfd);
+	close(fd);
+	free(buf);
+	printf("PASS on %s\n", t_engine());
+	return 0;
+}
