@@ -455,15 +455,16 @@ size_t emu_iov_len(const struct emu_req *req)
 
 void emu_iov_advance(struct emu_req *req, size_t n)
 {
+	size_t left = n;
 	int i = 0;
 
-	while (i < req->iovcnt && n >= req->iov[i].iov_len)
-		n -= req->iov[i++].iov_len;
+	while (i < req->iovcnt && left >= req->iov[i].iov_len)
+		left -= req->iov[i++].iov_len;
 	memmove(req->iov, req->iov + i, (req->iovcnt - i) * sizeof(*req->iov));
 	req->iovcnt -= i;
 	if (req->iovcnt) {
-		req->iov[0].iov_base = (char *)req->iov[0].iov_base + n;
-		req->iov[0].iov_len -= n;
+		req->iov[0].iov_base = (char *)req->iov[0].iov_base + left;
+		req->iov[0].iov_len -= left;
 	}
 	if (req->offset != -1)
 		req->offset += (long long)n;

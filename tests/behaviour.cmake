@@ -19,6 +19,7 @@ uaio_test(threads-lifecycle ENGINES threads TIMEOUT 60 LABELS concurrency)
 uaio_test(pgetevents REF TIMEOUT 30)
 uaio_test(ring-visible REF TIMEOUT 30 LABELS concurrency)
 uaio_test(ring-move REF TIMEOUT 30)
+uaio_test(vector-resume REF TIMEOUT 30)
 # Security: a set-user-ID program ignores the UAIO_* variables.
 uaio_test(secure-env ENGINES threads TIMEOUT 30)
 
