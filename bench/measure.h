@@ -64,6 +64,8 @@ struct bench_spec {
 	uint64_t ops;	/* stop after this many requests, or 0 and */
 	double seconds; /* stop after this long */
 	uint64_t seed;
+	/* UAIO_STATS for the child (uaio's library), or NULL: none. */
+	const char *stats;
 };
 
 /* What a child measured: requests completed in the timed window and its

@@ -49,8 +49,11 @@ exec_child(const struct bench_spec *s, struct bench_argv *a, int out)
 	dup2(out, STDOUT_FILENO);
 	/* The one descriptor it inherits (reopened by the child). */
 	fcntl(s->fd, F_SETFD, 0);
-	/* The child's own statistics would only cost time. */
-	unsetenv("UAIO_STATS");
+	/* Statistics cost time: only a cell that asks for them. */
+	if (s->stats)
+		setenv("UAIO_STATS", s->stats, 1);
+	else
+		unsetenv("UAIO_STATS");
 	if (s->engine)
 		setenv("UAIO_ENGINE", s->engine, 1);
 	else

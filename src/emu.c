@@ -221,7 +221,8 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 
 int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 {
-	int (*try_now)(struct emu_ctx *, struct emu_req *) = e->ops->try_now;
+	int (*try_now)(struct emu_ctx *, struct emu_req *, long) =
+	    e->ops->try_now;
 	void (*start)(struct emu_ctx *, struct emu_req **, int) = e->ops->start;
 	struct emu_req *batch[SUBMIT_CHUNK];
 	struct iocb *ptrs[SUBMIT_CHUNK];
@@ -290,7 +291,7 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 		}
 		if (try_now) {
 			req->path = PATH_INLINE; /* if it completes in there */
-			ret = try_now(e, req);
+			ret = try_now(e, req, nr);
 			req->path = PATH_ENGINE;
 			memo.kind = req->kind;
 			if (ret < 0) {

@@ -79,9 +79,10 @@ struct emu_ops {
 	/*
 	 * Called for each accepted request before start(): 0 to start it,
 	 * 1 when it completed at once (emu_complete() done), or -errno to
-	 * refuse it as io_submit would (the request is then released).
+	 * refuse it as io_submit would (the request is then released).  nr
+	 * is the number of requests the io_submit call carries.
 	 */
-	int (*try_now)(struct emu_ctx *e, struct emu_req *req);
+	int (*try_now)(struct emu_ctx *e, struct emu_req *req, long nr);
 	/* Take the accepted requests, in submission order. */
 	void (*start)(struct emu_ctx *e, struct emu_req **reqs, int n);
 	/* Move what has completed into the ring (io_getevents, first). */

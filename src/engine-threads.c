@@ -491,12 +491,13 @@ static int reserve_waiter(struct tctx *t, struct emu_req *req)
  * Finish req inside io_submit if that cannot block (1), else say where it
  * waits (0, req->kind set), or refuse it (-errno).
  */
-static int threads_try_now(struct emu_ctx *e, struct emu_req *req)
+static int threads_try_now(struct emu_ctx *e, struct emu_req *req, long nr)
 {
 	struct tctx *t = tctx_of(e);
 	long res;
 	int ret;
 
+	(void)nr; /* a read each, batch or not: no system call takes more */
 	switch (req->opcode) {
 	case CMD_POLL:
 		if (emu_poll_now(req, &res)) {

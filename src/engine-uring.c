@@ -760,9 +760,15 @@ static void thread_exit(void *arg)
 
 /* ---- the methods ---- */
 
-static int uring_try_now(struct emu_ctx *e, struct emu_req *req)
+static int uring_try_now(struct emu_ctx *e, struct emu_req *req, long nr)
 {
-	if (e->ctx->hybrid && emu_read_inline(e, req))
+	/*
+	 * auto: a lone read is tried without blocking in the caller, one
+	 * system call as kernel AIO makes; a batch goes to io_uring, which
+	 * tries the whole of it that way in one (a read each would cost a
+	 * system call each: 0.4x kernel AIO on cached reads at depth 32).
+	 */
+	if (e->ctx->hybrid && nr == 1 && emu_read_inline(e, req))
 		return 1;
 	return emu_write_inline(e, req);
 }

@@ -2,14 +2,15 @@
  * auto sends each request where it runs best (uaio.7, "auto"), and
  * UAIO_STATS says where each went: O_DIRECT to kernel AIO when the kernel
  * gives the process a context (else to the engine under auto), a read the
- * page cache holds and a buffered write inside io_submit, an uncached read
- * to the engine.  Each case on a context of its own, whose line in the
- * statistics file is checked.
+ * page cache holds (alone in its io_submit, or without io_uring) and a
+ * buffered write inside io_submit, an uncached read to the engine.  Each case
+ * on a context of its own, whose line in the statistics file is checked.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <uaio.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -69,8 +70,9 @@ static struct paths last_paths(void)
 	return p;
 }
 
-/* N reads (or writes) of fd on a context of their own, checked. */
-static struct paths run(int fd, bool write, unsigned char *buf)
+/* N reads (or writes) of fd on a context of their own, checked; in one
+ * io_submit, or one io_submit each when alone. */
+static struct paths run_as(int fd, bool write, unsigned char *buf, bool alone)
 {
 	io_context_t ctx = 0;
 	struct iocb cbs[N], *p[N];
@@ -85,7 +87,11 @@ static struct paths run(int fd, bool write, unsigned char *buf)
 			io_prep_pread(&cbs[i], fd, buf + i * BS, BS, off);
 		p[i] = &cbs[i];
 	}
-	T_EQ(io_submit(ctx, N, p), N);
+	if (alone)
+		for (int i = 0; i < N; i++)
+			T_EQ(io_submit(ctx, 1, &p[i]), 1);
+	else
+		T_EQ(io_submit(ctx, N, p), N);
 	T_EQ(io_getevents(ctx, N, N, ev, NULL), N);
 	for (int i = 0; i < N; i++) {
 		struct iocb *cb = ev[i].obj;
@@ -96,6 +102,11 @@ static struct paths run(int fd, bool write, unsigned char *buf)
 	}
 	T_EQ(io_destroy(ctx), 0);
 	return last_paths();
+}
+
+static struct paths run(int fd, bool write, unsigned char *buf)
+{
+	return run_as(fd, write, buf, false);
 }
 
 int main(void)
@@ -127,9 +138,21 @@ int main(void)
 	/* Into the page cache, then read again. */
 	for (long off = 0; off < FILE_SIZE; off += BS)
 		T_EQ(pread(fd, buf, BS, off), BS);
-	got = run(fd, false, buf);
+	got = run_as(fd, false, buf, true);
 	T_EQ(got.inline_, N);
-	printf("cached reads: inside io_submit %ld\n", got.inline_);
+	printf("cached reads, one per io_submit: inside io_submit %ld\n",
+	       got.inline_);
+	/* A batch: io_uring tries all of it without blocking in one system
+	 * call, where a read each would cost one each; without io_uring,
+	 * the reads are still done inside io_submit. */
+	got = run(fd, false, buf);
+	if (uaio_probe("uring", NULL, 0) == 0)
+		T_EQ(got.engine, N);
+	else
+		T_EQ(got.inline_, N);
+	printf("cached reads, %d in one io_submit: engine %ld, inside "
+	       "io_submit %ld\n",
+	       N, got.engine, got.inline_);
 
 	/* Out of it, with no readahead: each read waits for the disk. */
 	T_EQ(fdatasync(fd), 0);

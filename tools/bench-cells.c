@@ -5,8 +5,12 @@
 #include "bench.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "json.h"
 #include "tool.h"
 
 void ubench_choose(struct ubench *r)
@@ -20,7 +24,9 @@ void ubench_choose(struct ubench *r)
 	for (int i = 0; i < NIMPLS; i++) {
 		if (!ubench_wanted(r, i))
 			continue;
-		if (i == IMPL_LIBAIO) {
+		if (i == IMPL_AUTO) {
+			ret = 0; /* runs on whatever the host allows */
+		} else if (i == IMPL_LIBAIO) {
 			ret = bench_find_system_libaio(r->o.syslib, r->syslib,
 						       sizeof(r->syslib), &why);
 			snprintf(r->impl_why[i], sizeof(r->impl_why[i]),
@@ -36,6 +42,7 @@ void ubench_choose(struct ubench *r)
 		}
 		r->impl_ok[i] = ret == 0;
 	}
+	r->auto_base = uaio_probe("uring", NULL, 0) ? "threads" : "uring";
 }
 
 static void spec_of(const struct ubench *r, unsigned m, unsigned d, unsigned i,
@@ -98,6 +105,56 @@ static void note_cell(const struct where *w, const struct ubench_cell *c)
 			 w->r->ncells, what, iops, lat);
 }
 
+/* Adds the paths of the UAIO_STATS lines in file f to paths. */
+static void read_paths(FILE *f, unsigned long long *paths)
+{
+	static const char *const key[NPATHS] = {"engine", "inline",
+						"kernel_aio"};
+	char line[4096], err[128];
+
+	while (fgets(line, sizeof(line), f)) {
+		struct json *j = json_parse(line, err, sizeof(err));
+		const struct json *p = j ? json_get(j, "paths") : NULL;
+
+		for (int k = 0; p && k < NPATHS; k++)
+			paths[k] += (unsigned long long)json_num(p, key[k], 0);
+		json_free(j);
+	}
+}
+
+/* Where auto's requests went in a cell like s: a short run of its own,
+ * with UAIO_STATS, which would slow the measured one. */
+static void auto_paths(struct ubench *r, unsigned m, const struct bench_spec *s,
+		       struct ubench_cell *c)
+{
+	static const char *const prefix[] = {"uaio", "bench", NULL};
+	char path[] = "/tmp/uaio-bench-stats-XXXXXX";
+	struct bench_spec probe = *s;
+	struct bench_outcome out;
+	int fd = mkstemp(path);
+	FILE *f;
+
+	if (fd < 0)
+		return;
+	if (m == MODE_UNCACHED)
+		bench_drop_cache(r->fd);
+	probe.stats = path;
+	probe.latency = false;
+	probe.seconds = s->seconds < 0.3 ? s->seconds : 0.3;
+	tool_status("[%u/%u] %s, uaio auto: which path", r->cell, r->ncells,
+		    ubench_mode_label[m]);
+	if (bench_spawn(prefix, &probe, 20, NULL, NULL, &out) == 0 &&
+	    out.state == BENCH_OK && (f = fdopen(fd, "r"))) {
+		read_paths(f, c->paths);
+		fclose(f);
+		fd = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	ubench_check_signal(r);
+}
+
 /* One cell; false when it failed. */
 static bool run_cell(struct ubench *r, unsigned m, unsigned d, unsigned i,
 		     struct ubench_cell *c)
@@ -119,6 +176,8 @@ static bool run_cell(struct ubench *r, unsigned m, unsigned d, unsigned i,
 		ubench_fail(r, "cannot start a cell: %s", strerror(-ret));
 	if (c->out.state == BENCH_OK)
 		c->iops = (double)c->out.r.ops * 1e9 / (double)c->out.r.ns;
+	if (c->out.state == BENCH_OK && i == IMPL_AUTO)
+		auto_paths(r, m, &s, c);
 	note_cell(&w, c);
 	return c->out.state != BENCH_FAILED;
 }

@@ -88,6 +88,15 @@ static void cell(struct jw *w, const struct ubench *r, unsigned m, unsigned d,
 			ref->out.state == BENCH_OK ? c->iops / ref->iops : NAN);
 	}
 	jw_real(w, "cached_pct_before", c->resident);
+	if (i == IMPL_AUTO && c->paths[PATH_ENGINE] + c->paths[PATH_INLINE] +
+				  c->paths[PATH_KAIO]) {
+		/* Requests of a short run with UAIO_STATS, by path. */
+		jw_object(w, "paths", false);
+		jw_uint(w, r->auto_base, c->paths[PATH_ENGINE]);
+		jw_uint(w, "in_submit", c->paths[PATH_INLINE]);
+		jw_uint(w, "kernel_aio", c->paths[PATH_KAIO]);
+		jw_end(w);
+	}
 	if (c->out.state != BENCH_OK)
 		jw_str(w, "reason", c->out.reason);
 	jw_end(w);

@@ -56,7 +56,11 @@ static unsigned rows(const struct ubench *r, struct table *t)
 				if (first_d)
 					table_set(t, 1, "%u", r->o.depth[d]);
 				first_m = first_d = false;
-				table_set(t, 2, "%s", ubench_impl_label[i]);
+				char label[96];
+
+				ubench_label(r, i, ubench_cell(r, m, d, i),
+					     label, sizeof(label));
+				table_set(t, 2, "%s", label);
 				figures(t, ubench_cell(r, m, d, i),
 					ubench_cell(r, m, d, IMPL_LIBAIO),
 					&nnotes);

@@ -13,14 +13,44 @@ const char *const ubench_mode_name[NMODES] = {"uncached", "cached", "direct"};
 const char *const ubench_mode_label[NMODES] = {"buffered uncached",
 					       "buffered cached", "O_DIRECT"};
 const char *const ubench_impl_name[NIMPLS] = {"libaio", "kernel", "uring",
-					      "threads"};
-const char *const ubench_impl_label[NIMPLS] = {"system libaio", "uaio kernel",
-					       "uaio uring", "uaio threads"};
+					      "threads", "auto"};
+const char *const ubench_impl_label[NIMPLS] = {
+    "system libaio", "uaio kernel", "uaio uring", "uaio threads", "uaio auto"};
 
 struct ubench_cell *ubench_cell(const struct ubench *r, unsigned m, unsigned d,
 				unsigned i)
 {
 	return &r->cells[((size_t)m * r->o.ndepth + d) * NIMPLS + i];
+}
+
+void ubench_label(const struct ubench *r, unsigned i,
+		  const struct ubench_cell *c, char *buf, size_t len)
+{
+	const char *const path[NPATHS] = {r->auto_base, "in io_submit",
+					  "kernel AIO"};
+	unsigned long long total = 0;
+	size_t n = (size_t)snprintf(buf, len, "%s", ubench_impl_label[i]);
+	const char *sep = " (";
+
+	for (int p = 0; p < NPATHS; p++)
+		total += c->paths[p];
+	if (i != IMPL_AUTO || !total)
+		return;
+	for (int p = 0; p < NPATHS && n < len; p++) {
+		double pct = (double)c->paths[p] * 100 / (double)total;
+
+		if (pct >= 95)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", sep,
+					      path[p]);
+		else if (pct >= 1)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s %.0f%%",
+					      sep, path[p], pct);
+		else
+			continue;
+		sep = ", ";
+	}
+	if (n < len)
+		snprintf(buf + n, len - n, ")");
 }
 
 bool ubench_wanted(const struct ubench *r, unsigned i)

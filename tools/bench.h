@@ -20,7 +20,18 @@
 #include "measure.h"
 
 enum ubench_mode { MODE_UNCACHED, MODE_CACHED, MODE_DIRECT, NMODES };
-enum ubench_impl { IMPL_LIBAIO, IMPL_KERNEL, IMPL_URING, IMPL_THREADS, NIMPLS };
+enum ubench_impl {
+	IMPL_LIBAIO,
+	IMPL_KERNEL,
+	IMPL_URING,
+	IMPL_THREADS,
+	IMPL_AUTO,
+	NIMPLS
+};
+
+/* The paths of UAIO_STATS: the engine under auto, inside io_submit, kernel
+ * AIO. */
+enum ubench_path { PATH_ENGINE, PATH_INLINE, PATH_KAIO, NPATHS };
 
 extern const char *const ubench_mode_name[NMODES];  /* "uncached" */
 extern const char *const ubench_mode_label[NMODES]; /* "buffered uncached" */
@@ -53,6 +64,9 @@ struct ubench_cell {
 	struct bench_outcome out;
 	double iops;
 	double resident; /* % of the file cached when the cell began, -1 */
+	/* auto: requests by path (enum ubench_path), from a short run with
+	 * UAIO_STATS after the measured one; all 0 when unknown. */
+	unsigned long long paths[NPATHS];
 };
 
 struct ubench {
@@ -64,6 +78,7 @@ struct ubench {
 	char uaio_lib[PATH_MAX], syslib[PATH_MAX];
 	char impl_why[NIMPLS][UAIO_REASON_MAX];
 	bool impl_ok[NIMPLS];
+	const char *auto_base; /* the engine under auto: "uring", "threads" */
 	char mode_note[NMODES][160];
 	bool reread_note; /* an uncached cell read more than the file */
 	struct ubench_cell *cells; /* [mode][depth][impl] */
@@ -92,6 +107,10 @@ bool ubench_wanted(const struct ubench *r, unsigned i);
 /* "random 4 KiB reads, 1 GiB unnamed scratch file in /tmp (ext4), 3 s per
  * cell" */
 void ubench_describe(const struct ubench *r, char *buf, size_t len);
+
+/* "uaio auto (kernel AIO)": the label of cell c, with auto's paths. */
+void ubench_label(const struct ubench *r, unsigned i,
+		  const struct ubench_cell *c, char *buf, size_t len);
 
 void ubench_print_text(const struct ubench *r);
 void ubench_print_json(const struct ubench *r);
