@@ -20,6 +20,7 @@ uaio_test(pgetevents REF TIMEOUT 30)
 uaio_test(ring-visible REF TIMEOUT 30 LABELS concurrency)
 uaio_test(ring-move REF TIMEOUT 30)
 uaio_test(vector-resume REF TIMEOUT 30)
+uaio_test(context-cost REF TIMEOUT 120)
 # Security: a set-user-ID program ignores the UAIO_* variables.
 uaio_test(secure-env ENGINES threads TIMEOUT 30)
 
