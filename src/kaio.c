@@ -24,19 +24,6 @@
 #include "kaio.h"
 #include "sys.h"
 
-/* A kernel iocb, as <linux/aio_abi.h> lays it out (little-endian 64). */
-struct kiocb_abi {
-	uint64_t data;
-	uint32_t key, rw_flags;
-	uint16_t opcode;
-	int16_t reqprio;
-	uint32_t fildes;
-	uint64_t buf, nbytes;
-	int64_t offset;
-	uint64_t reserved2;
-	uint32_t flags, resfd;
-};
-
 int kaio_open(struct kaio *k, unsigned nr, bool resfd)
 {
 	long r;

@@ -29,19 +29,6 @@
 #define NSIGNALLERS 4
 #define CMD_POLL_ 5
 
-/* A kernel iocb, as <linux/aio_abi.h> lays it out (little-endian 64). */
-struct kiocb_abi {
-	uint64_t data;
-	uint32_t key, rw_flags;
-	uint16_t opcode;
-	int16_t reqprio;
-	uint32_t fildes;
-	uint64_t buf, nbytes;
-	int64_t offset;
-	uint64_t reserved2;
-	uint32_t flags, resfd;
-};
-
 struct signaller {
 	pthread_mutex_t lock;
 	unsigned long ctx; /* 0: not yet, ~0: kernel AIO refused */

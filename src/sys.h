@@ -6,8 +6,23 @@
 #define UAIO_SYS_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* An iocb as the kernel reads it, <linux/aio_abi.h>'s layout on 64-bit
+ * little-endian targets, for the library's own kernel AIO requests. */
+struct kiocb_abi {
+	uint64_t data;
+	uint32_t key, rw_flags;
+	uint16_t opcode;
+	int16_t reqprio;
+	uint32_t fildes;
+	uint64_t buf, nbytes;
+	int64_t offset;
+	uint64_t reserved2;
+	uint32_t flags, resfd;
+};
 
 /*
  * A system call by our own instruction, -errno on failure: never through
