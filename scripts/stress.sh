@@ -7,7 +7,7 @@
 #                   threads and RSS flat
 #   stress-mix      16 threads mixing reads, writes, fsync, poll and cancel
 #                   on one context for MINUTES (default 2)
-# Usage: scripts/stress.sh [--minutes N] [ENGINE...]  (kernel uring threads ref)
+# Usage: scripts/stress.sh [--minutes N] [ENGINE...]  (kernel uring threads auto ref)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 minutes=2
@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
 	*) engines+=("$1"); shift ;;
 	esac
 done
-[ ${#engines[@]} -gt 0 ] || engines=(kernel uring threads ref)
+[ ${#engines[@]} -gt 0 ] || engines=(kernel uring threads auto ref)
 
 "$here/scripts/deps.sh"
 build="$here/build"
