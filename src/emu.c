@@ -294,7 +294,10 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			req->path = PATH_ENGINE;
 			memo.kind = req->kind;
 			if (ret < 0) {
-				emu_discard(e, req);
+				/* Refused: never accepted, its eventfd stays
+				 * quiet. */
+				req_put(e, req);
+				ring_unreserve(&e->ring);
 				break;
 			}
 			if (ret == 1) {
@@ -473,6 +476,15 @@ void emu_iov_advance(struct emu_req *req, size_t n)
 
 void emu_discard(struct emu_ctx *e, struct emu_req *req)
 {
+	int resfd = req->resfd;
+
+	/* Before the slot goes: io_destroy waits for the slots, and returns
+	 * only when no eventfd of the context can be signalled any more. */
+	req->resfd = -1;
+	if (resfd >= 0) {
+		uaio__signal_eventfd(resfd);
+		close(resfd);
+	}
 	req_put(e, req);
 	ring_unreserve(&e->ring);
 }

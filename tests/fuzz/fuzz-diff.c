@@ -85,7 +85,7 @@ int io_queue_wait(io_context_t ctx, struct timespec *timeout);
  * the kernel signals the eventfd (+1) as it cancels the poll; the
  * emulated engines do not. */
 #ifndef KNOWN_BUG_DESTROY_RESFD
-#define KNOWN_BUG_DESTROY_RESFD 1
+#define KNOWN_BUG_DESTROY_RESFD 0 /* fixed: tests/resfd.c */
 #endif
 
 /* A NULL array on an emulated context is used in pointer arithmetic
