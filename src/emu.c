@@ -230,6 +230,7 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 	bool short_copy = false;
 	struct fd_memo memo = {.fd = -1};
 	int n = 0, done = 0, ret = 0;
+	bool io_ahead = false;
 
 	if (nr > (long)e->ring.nr)
 		nr = e->ring.nr;
@@ -288,6 +289,14 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			 */
 			uaio__stats_depth(e->ctx, ring_in_flight(&e->ring));
 		}
+		if (req->opcode == CMD_POLL && io_ahead) {
+			/* The kernel issues the requests ahead of a POLL
+			 * before it looks at its readiness (a read ahead may
+			 * empty the pipe it polls). */
+			start(e, batch, n);
+			n = 0;
+			io_ahead = false;
+		}
 		if (try_now) {
 			req->path = PATH_INLINE; /* if it completes in there */
 			ret = try_now(e, req);
@@ -306,6 +315,8 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 				continue;
 			}
 		}
+		if (req->opcode != CMD_POLL)
+			io_ahead = true;
 		batch[n++] = req;
 		done++;
 		if (n == (int)(sizeof(batch) / sizeof(batch[0]))) {
