@@ -26,6 +26,31 @@
 	} while (0)
 
 /*
+ * A call the kernel refused with EINVAL on the kernel-engine context c: if
+ * the program moved c's ring away from handle (and maybe another ring
+ * there), c is stale under it; true when the call must be made again on
+ * whatever handle names now.
+ */
+static bool moved_away(struct uaio_ctx *c, unsigned long handle, int ret)
+{
+	/* (Or another thread unlisted it while this call used it.) */
+	return unlikely(ret == -EINVAL) &&
+	       (c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE) &&
+	       (uaio__ctx_unlist_moved(c, handle) ||
+		atomic_load(&c->handle) != handle);
+}
+
+/* The lookup for calls off the hot path: checked against a moved ring. */
+static struct uaio_ctx *ctx_get_checked(unsigned long handle)
+{
+	struct uaio_ctx *c;
+
+	while ((c = uaio__ctx_get(handle)) && uaio__ctx_unlist_moved(c, handle))
+		uaio__ctx_put(c);
+	return c;
+}
+
+/*
  * io_setup - create a context able to hold maxevents requests.
  * Errors, in the kernel's order:
  *   -EFAULT  ctxp is NULL or in the kernel's half;
@@ -84,7 +109,7 @@ UAIO_API int uaio_setup(int maxevents, io_context_t *ctxp, const char *engines)
 UAIO_API int io_destroy(io_context_t ctx)
 {
 	ERRNO_SAVE;
-	struct uaio_ctx *c = uaio__ctx_get((unsigned long)ctx);
+	struct uaio_ctx *c = ctx_get_checked((unsigned long)ctx);
 
 	if (!c)
 		ERRNO_RETURN((int)sys_io_destroy((unsigned long)ctx));
@@ -128,10 +153,15 @@ UAIO_API int io_submit(io_context_t ctx, long nr, struct iocb *ios[])
 
 	if (unlikely(nr < 0))
 		ERRNO_RETURN(-EINVAL);
+again:
 	c = uaio__ctx_get((unsigned long)ctx);
 	if (unlikely(!c))
 		ERRNO_RETURN((int)sys_io_submit((unsigned long)ctx, nr, ios));
 	ret = nr ? c->engine->submit(c, nr, ios) : 0;
+	if (moved_away(c, (unsigned long)ctx, ret)) {
+		uaio__ctx_put(c);
+		goto again;
+	}
 	if (unlikely(c->stats) && ret > 0)
 		uaio__stats_submitted(c, ios, ret);
 	uaio__ctx_put(c);
@@ -214,9 +244,11 @@ static int getevents_common(io_context_t ctx, long min_nr, long nr,
 {
 	struct timespec ts;
 	sigset_t ss;
-	struct uaio_ctx *c = uaio__ctx_get((unsigned long)ctx);
+	struct uaio_ctx *c;
 	int ret;
 
+again:
+	c = uaio__ctx_get((unsigned long)ctx);
 	if (unlikely(!c))
 		return getevents_foreign(ctx, min_nr, nr, events, timeout, mask,
 					 peek);
@@ -225,6 +257,10 @@ static int getevents_common(io_context_t ctx, long min_nr, long nr,
 					      mask)
 			   : c->engine->getevents(c, min_nr, nr, events,
 						  timeout, mask);
+		if (moved_away(c, (unsigned long)ctx, ret)) {
+			uaio__ctx_put(c);
+			goto again;
+		}
 		goto out;
 	}
 	/* Copied in the kernel's order: timeout, mask, then the context. */
@@ -297,10 +333,12 @@ UAIO_API int io_cancel_0_4(io_context_t ctx, struct iocb *iocb,
 			   struct io_event *result)
 {
 	ERRNO_SAVE;
-	struct uaio_ctx *c = uaio__ctx_get((unsigned long)ctx);
+	struct uaio_ctx *c;
 	unsigned key;
 	int ret;
 
+again:
+	c = uaio__ctx_get((unsigned long)ctx);
 	/* The kernel checks it all itself, in this same order. */
 	if (!c)
 		ERRNO_RETURN(
@@ -317,6 +355,10 @@ UAIO_API int io_cancel_0_4(io_context_t ctx, struct iocb *iocb,
 			goto out;
 	}
 	ret = c->engine->cancel(c, iocb, result);
+	if (moved_away(c, (unsigned long)ctx, ret)) {
+		uaio__ctx_put(c);
+		goto again;
+	}
 out:
 	uaio__ctx_put(c);
 	ERRNO_RETURN(ret);
@@ -363,7 +405,7 @@ static int copy_out(char *dst, size_t len, const char *src)
 UAIO_API int uaio_engine(io_context_t ctx, char *name, size_t len)
 {
 	ERRNO_SAVE;
-	struct uaio_ctx *c = uaio__ctx_get((unsigned long)ctx);
+	struct uaio_ctx *c = ctx_get_checked((unsigned long)ctx);
 	int ret;
 
 	if (!c)
@@ -376,7 +418,7 @@ UAIO_API int uaio_engine(io_context_t ctx, char *name, size_t len)
 UAIO_API int uaio_fallback_reason(io_context_t ctx, char *buf, size_t len)
 {
 	ERRNO_SAVE;
-	struct uaio_ctx *c = uaio__ctx_get((unsigned long)ctx);
+	struct uaio_ctx *c = ctx_get_checked((unsigned long)ctx);
 	int ret;
 
 	if (!c)

@@ -424,6 +424,27 @@ static bool find_moved(unsigned long handle)
 	return moved;
 }
 
+bool uaio__ctx_unlist_moved(struct uaio_ctx *c, unsigned long handle)
+{
+	struct aio_ring now;
+	bool gone = false;
+
+	pthread_mutex_lock(&tab_lock);
+	if (!(atomic_load(&c->users) & CTX_DEAD) &&
+	    atomic_load(&c->handle) == handle &&
+	    (c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE) &&
+	    (uaio__uread(&now, (void *)handle, sizeof(now)) ||
+	     now.magic != AIO_RING_MAGIC || by_ring_id(now.id) != c)) {
+		/* Out of the table until a call names its ring where it is
+		 * (find_moved()); handle 0 says the old place is no more. */
+		tab_remove_locked(c);
+		atomic_store(&c->handle, 0);
+		gone = true;
+	}
+	pthread_mutex_unlock(&tab_lock);
+	return gone;
+}
+
 /*
  * The context for handle with a reference held, or NULL.  The reference
  * keeps io_destroy from freeing the engine state until uaio__ctx_put().

@@ -231,6 +231,7 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 	bool short_copy = false;
 	struct fd_memo memo = {.fd = -1};
 	int n = 0, done = 0, ret = 0;
+	bool io_ahead = false;
 
 	if (nr > (long)e->ring.nr)
 		nr = e->ring.nr;
@@ -289,13 +290,24 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			 */
 			uaio__stats_depth(e->ctx, ring_in_flight(&e->ring));
 		}
+		if (req->opcode == CMD_POLL && io_ahead) {
+			/* The kernel issues the requests ahead of a POLL
+			 * before it looks at its readiness (a read ahead may
+			 * empty the pipe it polls). */
+			start(e, batch, n);
+			n = 0;
+			io_ahead = false;
+		}
 		if (try_now) {
 			req->path = PATH_INLINE; /* if it completes in there */
 			ret = try_now(e, req, nr);
 			req->path = PATH_ENGINE;
 			memo.kind = req->kind;
 			if (ret < 0) {
-				emu_discard(e, req);
+				/* Refused: never accepted, its eventfd stays
+				 * quiet. */
+				req_put(e, req);
+				ring_unreserve(&e->ring);
 				break;
 			}
 			if (ret == 1) {
@@ -304,6 +316,8 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 				continue;
 			}
 		}
+		if (req->opcode != CMD_POLL)
+			io_ahead = true;
 		batch[n++] = req;
 		done++;
 		if (n == (int)(sizeof(batch) / sizeof(batch[0]))) {
@@ -474,6 +488,15 @@ void emu_iov_advance(struct emu_req *req, size_t n)
 
 void emu_discard(struct emu_ctx *e, struct emu_req *req)
 {
+	int resfd = req->resfd;
+
+	/* Before the slot goes: io_destroy waits for the slots, and returns
+	 * only when no eventfd of the context can be signalled any more. */
+	req->resfd = -1;
+	if (resfd >= 0) {
+		uaio__signal_eventfd(resfd);
+		close(resfd);
+	}
 	req_put(e, req);
 	ring_unreserve(&e->ring);
 }

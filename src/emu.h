@@ -169,7 +169,9 @@ int emu_read_inline(struct emu_ctx *e, struct emu_req *req);
 
 /* Publish the event for req, signal its eventfd, free req and its slot. */
 void emu_complete(struct emu_ctx *e, struct emu_req *req, long res);
-/* Drop req without an event (io_destroy discards them). */
+/* Drop an accepted req without an event (io_destroy discards them), but
+ * signal its eventfd: the kernel's aio_complete() still does, into the
+ * dying ring, for what io_destroy cancels or waits for. */
 void emu_discard(struct emu_ctx *e, struct emu_req *req);
 
 int emu_getevents(struct emu_ctx *e, long min_nr, long nr,

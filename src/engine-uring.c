@@ -370,8 +370,6 @@ static void uring_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 	int k = 0;
 
 	for (int i = 0; i < n; i++) {
-		long res;
-
 		/* Its eventfd must be signalled promptly: no reaper mode. */
 		if (reqs[i]->resfd >= 0 &&
 		    !atomic_load_explicit(&sr->resfd_seen,
@@ -383,12 +381,6 @@ static void uring_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 		if ((reqs[i]->fd_flags & O_NONBLOCK) &&
 		    reqs[i]->opcode != CMD_POLL)
 			(void)emu_kind(reqs[i]); /* for prep_sqe() */
-		/* Ready at submit: the kernel's mask, without a round trip. */
-		if (reqs[i]->opcode == CMD_POLL &&
-		    emu_poll_now(reqs[i], &res)) {
-			emu_complete(e, reqs[i], res);
-			continue;
-		}
 		go[k++] = reqs[i];
 	}
 	if (k && u->e.ctx->hybrid)
@@ -762,6 +754,16 @@ static void thread_exit(void *arg)
 
 static int uring_try_now(struct emu_ctx *e, struct emu_req *req, long nr)
 {
+	long res;
+
+	/* Ready at submit: the kernel's mask, without a round trip; here,
+	 * in order with what the requests ahead did inside io_submit. */
+	if (req->opcode == CMD_POLL) {
+		if (!emu_poll_now(req, &res))
+			return 0;
+		emu_complete(e, req, res);
+		return 1;
+	}
 	/*
 	 * auto: a lone read is tried without blocking in the caller, one
 	 * system call as kernel AIO makes; a batch goes to io_uring, which

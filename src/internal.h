@@ -148,6 +148,14 @@ void uaio__ctx_kernel_id(struct uaio_ctx *c, unsigned id, bool live);
  */
 struct uaio_ctx *uaio__ctx_at(unsigned number);
 struct uaio_ctx *uaio__ctx_get_number(unsigned number, unsigned gen);
+/*
+ * A kernel-engine context found under handle whose ring the program moved
+ * away (mremap): the ring there now, if any, is another's (the kernel's
+ * index in its id field says whose).  Then c leaves the registry until a
+ * call names its new address, and true: look handle up again.  A checked
+ * read, for calls off the hot path or that the kernel refused (EINVAL).
+ */
+bool uaio__ctx_unlist_moved(struct uaio_ctx *c, unsigned long handle);
 /* Mark dead and unpublish; false if it already was (a racing destroy). */
 bool uaio__ctx_kill(struct uaio_ctx *c);
 /* Wait until no caller but the destroyer (and extra_refs) is inside. */

@@ -131,16 +131,26 @@ struct aio_sigset {
 long uaio__syscall_aio(long nr, long a1, long a2, long a3, long a4, long a5,
 		       long a6)
 {
-	struct uaio_ctx *c = uaio__ctx_get((unsigned long)a1);
-	bool ours = c && !(c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE);
+	struct uaio_ctx *c;
+	bool ours;
+	long r;
 
+again:
+	c = uaio__ctx_get((unsigned long)a1);
+	ours = c && !(c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE);
 	if (c)
 		uaio__ctx_put(c);
 	/* A kernel-engine context is the kernel's, but for its end, which
 	 * the registry must see. */
-	if (!ours && !(c && nr == SYS_io_destroy))
-		return ret_errno(
-		    uaio__raw_syscall6(nr, a1, a2, a3, a4, a5, a6));
+	if (!ours && !(c && nr == SYS_io_destroy)) {
+		r = uaio__raw_syscall6(nr, a1, a2, a3, a4, a5, a6);
+		/* Its ring moved away, maybe another's put there (c is never
+		 * freed, and checked again under the registry's lock). */
+		if (c && r == -EINVAL &&
+		    uaio__ctx_unlist_moved(c, (unsigned long)a1))
+			goto again;
+		return ret_errno(r);
+	}
 	switch (nr) {
 	case SYS_io_destroy:
 		return ret_errno(io_destroy((io_context_t)a1));

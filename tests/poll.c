@@ -114,6 +114,47 @@ int main(void)
 			T_EVENT(&ev[i], ev[i].obj, POLLIN | POLLRDNORM);
 	}
 
+	/*
+	 * The requests ahead of a POLL in one io_submit are issued before
+	 * its readiness is looked at: a read ahead that empties the pipe
+	 * leaves it waiting; a write ahead makes it ready at submit (the
+	 * requested bit only).
+	 */
+	close(p[0]);
+	close(p[1]);
+	t_pipe(p);
+	{
+		struct iocb rd, wr, pl, *two[2] = {&rd, &pl};
+		char in[8];
+
+		T_EQ(write(p[1], "01234567", 8), 8);
+		io_prep_pread(&rd, p[0], in, sizeof(in), 0);
+		io_prep_poll(&pl, p[0], POLLIN);
+		rd.data = (void *)0xc;
+		pl.data = (void *)0xd;
+		T_EQ(io_submit(ctx, 2, two), 2);
+		t_wait1(ctx, ev);
+		T_EVENT(&ev[0], &rd, 8);
+		t_sleep_ms(20);
+		T_EQ(t_peek(ctx, 1, ev), 0);
+		T_EQ(write(p[1], "e", 1), 1);
+		t_wait1(ctx, ev);
+		T_EVENT(&ev[0], &pl, POLLIN | POLLRDNORM);
+		drain(p[0]);
+
+		io_prep_pwrite(&wr, p[1], "f", 1, 0);
+		wr.data = (void *)0xe;
+		two[0] = &wr;
+		T_EQ(io_submit(ctx, 2, two), 2);
+		T_EQ(t_wait_events(ctx, 2, ev, 5000), 2);
+		for (int i = 0; i < 2; i++)
+			if (ev[i].obj == &wr)
+				T_EVENT(&ev[i], &wr, 1);
+			else
+				T_EVENT(&ev[i], &pl, POLLIN);
+		T_ASSERT(ev[0].obj != ev[1].obj);
+	}
+
 	T_EQ(io_destroy(ctx), 0);
 	return 0;
 }

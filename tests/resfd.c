@@ -115,6 +115,28 @@ int main(void)
 	T_EQ(io_submit(ctx, 1, ptrs), -EINVAL);
 	T_EQ(t_peek(ctx, 1, ev), 0);
 
+	/*
+	 * io_destroy cancels a POLL still waiting, and that completion
+	 * signals its eventfd too (+1, before io_destroy returns), though
+	 * the event goes with the ring.
+	 */
+	io_context_t ctx2 = t_setup(8);
+	int q[2];
+
+	t_pipe(q);
+	io_prep_poll(&iocb, q[0], POLLIN);
+	io_set_eventfd(&iocb, efd);
+	t_submit1(ctx2, &iocb);
+	t_sleep_ms(20);
+	T_EQ(read(efd, &v, sizeof(v)), -1);
+	T_EQ(errno, EAGAIN);
+	T_EQ(io_destroy(ctx2), 0);
+	T_EQ(efd_read(efd), 1);
+	T_EQ(read(efd, &v, sizeof(v)), -1);
+	T_EQ(errno, EAGAIN);
+	close(q[0]);
+	close(q[1]);
+
 	T_EQ(io_destroy(ctx), 0);
 	free(buf);
 	close(efd);

@@ -85,7 +85,7 @@ int io_queue_wait(io_context_t ctx, struct timespec *timeout);
  * the kernel signals the eventfd (+1) as it cancels the poll; the
  * emulated engines do not. */
 #ifndef KNOWN_BUG_DESTROY_RESFD
-#define KNOWN_BUG_DESTROY_RESFD 1
+#define KNOWN_BUG_DESTROY_RESFD 0 /* fixed: tests/resfd.c */
 #endif
 
 /* A NULL array on an emulated context is used in pointer arithmetic
@@ -150,7 +150,7 @@ int io_queue_wait(io_context_t ctx, struct timespec *timeout);
  * ahead of a poll makes the kernel's poll ready at submit, mask 0x1, but
  * uring's woken later, 0x41). */
 #ifndef KNOWN_BUG_URING_POLL_BATCH_ORDER
-#define KNOWN_BUG_URING_POLL_BATCH_ORDER 1
+#define KNOWN_BUG_URING_POLL_BATCH_ORDER 0 /* fixed: tests/poll.c */
 #endif
 
 /* io_submit reads the caller's iocb pointer array 64 entries at a time
@@ -201,7 +201,7 @@ int io_queue_wait(io_context_t ctx, struct timespec *timeout);
  * "kernel", io_submit() goes to the kernel and gets -EINVAL.  (The kernel
  * follows the move at once, aio_ring_mremap().) */
 #ifndef KNOWN_BUG_MREMAP_STALE_HANDLE
-#define KNOWN_BUG_MREMAP_STALE_HANDLE 1
+#define KNOWN_BUG_MREMAP_STALE_HANDLE 0 /* fixed: tests/ring-move.c */
 #endif
 
 #define CMD_PREAD 0
