@@ -150,8 +150,12 @@ static int resfd_get(unsigned resfd)
 	 */
 	if (fstat(fd, &st) || (st.st_mode & S_IFMT) ||
 	    write(fd, &zero, sizeof(zero)) != sizeof(zero)) {
+		/* eventfd_ctx_fdget() does not see O_PATH descriptors at
+		 * all: EBADF, whatever they name. */
+		int fl = fcntl(fd, F_GETFL);
+
 		close(fd);
-		return -EINVAL;
+		return fl >= 0 && (fl & O_PATH) ? -EBADF : -EINVAL;
 	}
 	return fd;
 }

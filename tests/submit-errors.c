@@ -260,6 +260,27 @@ static void per_iocb_order(void)
 	/* ...before rw_flags (EOPNOTSUPP) are looked at. */
 	cb.aio_rw_flags = V_RWF_UNKNOWN;
 	REJECT(&cb, -EINVAL, 0);
+	/* An O_PATH descriptor is no file to eventfd_ctx_fdget(): EBADF,
+	 * for an eventfd as for a regular file. */
+	{
+		char path[64];
+		int opath;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		opath = open(path, O_PATH | O_CLOEXEC);
+		T_ASSERT(opath >= 0);
+		prep_read(&cb);
+		io_set_eventfd(&cb, opath);
+		REJECT(&cb, -EBADF, 0);
+		close(opath);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", efd);
+		opath = open(path, O_PATH | O_CLOEXEC);
+		T_ASSERT(opath >= 0);
+		prep_read(&cb);
+		io_set_eventfd(&cb, opath);
+		REJECT(&cb, -EBADF, 0);
+		close(opath);
+	}
 	/* Without the flag, resfd is ignored. */
 	prep_read(&cb);
 	cb.u.c.resfd = (unsigned)-1;

@@ -101,7 +101,7 @@ int io_queue_wait(io_context_t ctx, struct timespec *timeout);
  * eventfd_ctx_fdget() does not see O_PATH files (-EBADF); the emulated
  * engines dup it, find a file type and say it is no eventfd (-EINVAL). */
 #ifndef KNOWN_BUG_RESFD_OPATH
-#define KNOWN_BUG_RESFD_OPATH 1
+#define KNOWN_BUG_RESFD_OPATH 0 /* fixed: tests/submit-errors.c */
 #endif
 /* A timeout whose tv_sec * 1e9 (or that plus the clock) overflows: the
  * kernel saturates it (timespec64_to_ktime), emu_deadline() overflows a
