@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -247,6 +248,20 @@ static int prep_fsync(const struct iocb *cb, struct emu_req *req)
 	return 0;
 }
 
+/* Whether fd has no poll method: epoll refuses such files (EPERM). */
+static bool cannot_poll(int fd)
+{
+	struct epoll_event ev = {.events = 0};
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	bool ret;
+
+	if (ep < 0)
+		return false;
+	ret = epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) && errno == EPERM;
+	close(ep);
+	return ret;
+}
+
 static int prep_poll(const struct iocb *cb, struct emu_req *req)
 {
 	unsigned long events = (unsigned long)cb->u.c.buf;
@@ -254,6 +269,15 @@ static int prep_poll(const struct iocb *cb, struct emu_req *req)
 	if ((unsigned short)events != events)
 		return -EINVAL;
 	if (cb->u.c.offset || cb->u.c.nbytes || cb->aio_rw_flags)
+		return -EINVAL;
+	/*
+	 * aio_poll(): a file without a poll method is always ready for
+	 * DEFAULT_POLLMASK; asked for none of it, the kernel refuses the
+	 * request rather than wait for ever.  Rarely asked: looked up only
+	 * then.
+	 */
+	if (!(events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)) &&
+	    cannot_poll(req->fd))
 		return -EINVAL;
 	req->poll_events = (short)events;
 	return 0;

@@ -607,6 +607,32 @@ static void sync_and_poll_fields(void)
 	/* The write end is writable now: the mask comes back. */
 	io_prep_poll(&cb, pfd[1], POLLOUT);
 	ACCEPT(&cb, POLLOUT);
+
+	/*
+	 * A file without a poll method (a regular file, a directory,
+	 * /dev/null) is always ready for POLLIN and POLLOUT; asked for
+	 * neither, aio_poll() refuses it rather than wait for ever.
+	 */
+	{
+		static const short none[] = {0, POLLHUP, POLLPRI, POLLERR,
+					     POLLRDHUP};
+		int dir = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		int fds[] = {fd, dir, null};
+
+		T_ASSERT(dir >= 0 && null >= 0);
+		for (size_t f = 0; f < sizeof(fds) / sizeof(fds[0]); f++) {
+			for (size_t i = 0; i < sizeof(none) / sizeof(none[0]);
+			     i++) {
+				io_prep_poll(&cb, fds[f], none[i]);
+				REJECT(&cb, -EINVAL, 1);
+			}
+			io_prep_poll(&cb, fds[f], POLLIN | POLLHUP);
+			ACCEPT(&cb, POLLIN);
+		}
+		close(dir);
+		close(null);
+	}
 }
 
 static void accepted(void)
