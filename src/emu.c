@@ -401,6 +401,9 @@ int emu_read_inline(struct emu_ctx *e, struct emu_req *req)
 	if (r < 0)
 		return 0; /* EAGAIN, or an error the engine reports its way */
 	want = emu_iov_len(req);
+	/* Nothing asked: preadv2() did not even look at the file. */
+	if (!want)
+		return 0;
 	if ((size_t)r == want || r == 0 || emu_kind(req) != KIND_FILE) {
 		emu_complete(e, req, r);
 		return 1;

@@ -281,6 +281,8 @@ int uaio__prep_iocb(struct iocb *user, const struct iocb *cb,
 		    struct emu_req *req, struct fd_memo *memo);
 /* RWF_* flags the running kernel knows. */
 int uaio__rwf_supported(void);
+/* Whether fd is an eventfd (by its name in /proc: no side effect). */
+bool uaio__is_eventfd(int fd);
 
 static inline struct emu_ctx *emu_of(struct uaio_ctx *c)
 {

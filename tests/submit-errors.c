@@ -16,13 +16,18 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
 #ifndef RWF_HIPRI
 #define RWF_HIPRI 0x1
+#endif
+#ifndef RWF_NOWAIT
+#define RWF_NOWAIT 0x8
 #endif
 #ifndef RWF_APPEND
 #define RWF_APPEND 0x10
@@ -635,6 +640,57 @@ static void sync_and_poll_fields(void)
 	}
 }
 
+/*
+ * The file's methods come before the buffers and the length: a file with
+ * no read_iter or write_iter (a directory, epoll) is refused even with a
+ * buffer in the kernel's half or nothing to transfer, and per-file flags
+ * before that; an empty transfer still reaches the file (an eventfd wants
+ * 8 bytes, a socket whose peer is gone says EPIPE).
+ */
+static void file_methods(void)
+{
+	struct iocb cb;
+	char *kbuf = V_KERNEL_ADDR;
+	int dir = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int sv[2];
+	void (*old)(int);
+
+	T_ASSERT(dir >= 0 && ep >= 0);
+	io_prep_pread(&cb, dir, kbuf, 512, 0);
+	REJECT(&cb, -EINVAL, 1);
+	io_prep_pread(&cb, dir, buf, 0, 0);
+	REJECT(&cb, -EINVAL, 1);
+	io_prep_pread(&cb, dir, buf, 0, 0);
+	cb.aio_rw_flags = RWF_NOWAIT;
+	REJECT(&cb, -EOPNOTSUPP, 1);
+	io_prep_pread(&cb, ep, kbuf, 512, 0);
+	REJECT(&cb, -EINVAL, 1);
+	io_prep_pwrite(&cb, ep, kbuf, 512, 0);
+	REJECT(&cb, -EINVAL, 1);
+	io_prep_pwrite(&cb, ep, buf, 0, 0);
+	REJECT(&cb, -EINVAL, 1);
+
+	io_prep_pread(&cb, efd, buf, 0, 0);
+	ACCEPT(&cb, -EINVAL);
+	/* RWF_ATOMIC needs a file that can, whatever the length. */
+	io_prep_pwrite(&cb, fd, buf, 0, 0);
+	cb.aio_rw_flags = V_RWF_ATOMIC;
+	REJECT(&cb, -EOPNOTSUPP, 1);
+
+	T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	io_prep_pwrite(&cb, sv[0], buf, 0, 0);
+	ACCEPT(&cb, 0);
+	close(sv[1]);
+	old = signal(SIGPIPE, SIG_IGN);
+	io_prep_pwrite(&cb, sv[0], buf, 0, 0);
+	ACCEPT(&cb, -EPIPE);
+	signal(SIGPIPE, old);
+	close(sv[0]);
+	close(dir);
+	close(ep);
+}
+
 static void accepted(void)
 {
 	struct iocb cb;
@@ -714,6 +770,7 @@ int main(void)
 	ioprio();
 	rw_checks();
 	sync_and_poll_fields();
+	file_methods();
 	accepted();
 	if (may_use_rt())
 		ioprio_unprivileged();
