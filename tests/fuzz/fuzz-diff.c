@@ -128,7 +128,8 @@ int io_queue_wait(io_context_t ctx, struct timespec *timeout);
  * aio_poll() refuses it (-EINVAL at io_submit); uring accepts it and
  * completes it with -EINVAL; threads accepts it and it never completes. */
 #ifndef KNOWN_BUG_POLL_WITHOUT_POLL_METHOD
-#define KNOWN_BUG_POLL_WITHOUT_POLL_METHOD 0 /* fixed: tests/submit-errors.c */
+/* fixed: tests/submit-errors.c */
+#define KNOWN_BUG_POLL_WITHOUT_POLL_METHOD 0
 #endif
 /* Zero-length I/O completes with 0 where the kernel fails it, because
  * preadv2()/pwritev2() return 0 for an empty iovec before looking at the
