@@ -547,8 +547,9 @@ static int threads_try_now(struct emu_ctx *e, struct emu_req *req)
 				return 0;
 			break; /* NOWAIT would still wait for the disk */
 		}
-		if (emu_write_inline(e, req))
-			return 1;
+		ret = emu_write_inline(e, req);
+		if (ret)
+			return ret;
 		/* A file write that waits for the disk, on a worker. */
 		if (is_write(req) && emu_kind(req) == KIND_FILE &&
 		    !(req->rw_flags & RWF_NOWAIT))

@@ -19,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -463,6 +464,38 @@ static void rw_checks(void)
 	REJECT(&cb, -EINVAL, 1);
 	io_prep_preadv2(&cb, fd, &iov, 1, 0, V_RWF_ATOMIC);
 	REJECT(&cb, -EOPNOTSUPP, 1);
+	/*
+	 * RWF_NOWAIT on a buffered write: refused by io_submit only where the
+	 * file takes no RWF_NOWAIT at all (reads tell); else the write path
+	 * answers in the event, ext4's with EOPNOTSUPP.
+	 */
+	{
+		struct iocb *cbs[1] = {&cb};
+		struct timespec t = {5, 0};
+		struct io_event ev;
+		struct statfs sf;
+		char byte;
+		bool takes = preadv2(fd, &(struct iovec){&byte, 1}, 1, 0,
+				     RWF_NOWAIT) >= 0 ||
+			     errno != EOPNOTSUPP;
+		long long r;
+
+		io_prep_pwrite(&cb, fd, buf, 512, 0);
+		cb.aio_rw_flags = RWF_NOWAIT;
+		r = V_CALL(io_submit(ctx, 1, cbs));
+		if (!takes) {
+			V_EQ(r, -EOPNOTSUPP);
+		} else if (r != 1) {
+			V_FAIL("NOWAIT write: io_submit = %lld, expected 1", r);
+		} else if (io_getevents(ctx, 1, 1, &ev, &t) != 1) {
+			V_FAIL("no event for the NOWAIT write");
+		} else if (fstatfs(fd, &sf) == 0 && sf.f_type == 0xEF53) {
+			V_EQ((long)ev.res, -EOPNOTSUPP);
+		} else if ((long)ev.res != 512 && (long)ev.res != -EAGAIN &&
+			   (long)ev.res != -EOPNOTSUPP) {
+			V_FAIL("NOWAIT write: res %ld", (long)ev.res);
+		}
+	}
 	/* HIPRI is accepted and dropped: nobody polls for AIO. */
 	io_prep_preadv2(&cb, fd, &iov, 1, 0, RWF_HIPRI);
 	ACCEPT(&cb, 512);

@@ -79,7 +79,8 @@ int io_queue_wait(io_context_t ctx, struct timespec *timeout);
  * completes it with -EOPNOTSUPP; threads refuses it at io_submit
  * (-EOPNOTSUPP), uring completes it with -EAGAIN. */
 #ifndef KNOWN_BUG_NOWAIT_BUFFERED_WRITE
-#define KNOWN_BUG_NOWAIT_BUFFERED_WRITE 1
+/* fixed: tests/submit-errors.c */
+#define KNOWN_BUG_NOWAIT_BUFFERED_WRITE 0
 #endif
 /* io_destroy of a context with a POLL pending that has IOCB_FLAG_RESFD:
  * the kernel signals the eventfd (+1) as it cancels the poll; the
@@ -101,7 +102,8 @@ int io_queue_wait(io_context_t ctx, struct timespec *timeout);
  * eventfd_ctx_fdget() does not see O_PATH files (-EBADF); the emulated
  * engines dup it, find a file type and say it is no eventfd (-EINVAL). */
 #ifndef KNOWN_BUG_RESFD_OPATH
-#define KNOWN_BUG_RESFD_OPATH 0 /* fixed: tests/submit-errors.c */
+/* fixed: tests/submit-errors.c */
+#define KNOWN_BUG_RESFD_OPATH 0
 #endif
 /* A timeout whose tv_sec * 1e9 (or that plus the clock) overflows: the
  * kernel saturates it (timespec64_to_ktime), emu_deadline() overflows a
