@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/uio.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -369,17 +370,47 @@ void emu_complete(struct emu_ctx *e, struct emu_req *req, long res)
 	emu_wake(e);
 }
 
+/*
+ * Whether a file refuses RWF_NOWAIT itself (no FMODE_NOWAIT: io_submit
+ * says EOPNOTSUPP), rather than its write path (ext4's buffered writes:
+ * EOPNOTSUPP in the event).  kiocb_set_rw_flags() checks reads the same
+ * way, and a read moves nothing in a file: one byte is read to see.
+ */
+static bool nowait_refused(const struct emu_req *req)
+{
+	char path[32], byte;
+	struct iovec one = {&byte, 1};
+	int fd = req->fd;
+	ssize_t r;
+
+	if ((req->fd_flags & O_ACCMODE) == O_WRONLY) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", req->fd);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+			return true;
+	}
+	r = preadv2(fd, &one, 1, 0, RWF_NOWAIT);
+	if (fd != req->fd)
+		close(fd);
+	return r < 0 && errno == EOPNOTSUPP;
+}
+
 int emu_write_inline(struct emu_ctx *e, struct emu_req *req)
 {
 	ssize_t r;
 
 	if ((req->opcode != CMD_PWRITE && req->opcode != CMD_PWRITEV) ||
 	    (req->fd_flags & (O_DIRECT | O_DSYNC)) ||
-	    (req->rw_flags & (RWF_DSYNC | RWF_SYNC | RWF_NOWAIT)) ||
+	    (req->rw_flags & (RWF_DSYNC | RWF_SYNC)) ||
 	    emu_kind(req) != KIND_FILE)
 		return 0;
+	/* RWF_NOWAIT too: it cannot block, and io_uring would turn the
+	 * EOPNOTSUPP of a write path that refuses it into EAGAIN. */
 	r = pwritev2(req->fd, req->iov, req->iovcnt, req->offset,
 		     req->rw_flags);
+	if (r < 0 && errno == EOPNOTSUPP && (req->rw_flags & RWF_NOWAIT) &&
+	    nowait_refused(req))
+		return -EOPNOTSUPP;
 	emu_complete(e, req, r < 0 ? -errno : r);
 	return 1;
 }
@@ -416,6 +447,9 @@ int emu_read_inline(struct emu_ctx *e, struct emu_req *req)
 	if (r < 0)
 		return 0; /* EAGAIN, or an error the engine reports its way */
 	want = emu_iov_len(req);
+	/* Nothing asked: preadv2() did not even look at the file. */
+	if (!want)
+		return 0;
 	if ((size_t)r == want || r == 0 || emu_kind(req) != KIND_FILE) {
 		emu_complete(e, req, r);
 		return 1;

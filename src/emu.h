@@ -145,9 +145,9 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp);
  * A buffered write to a file, done inside io_submit as kernel AIO does:
  * the page cache takes it at once, and it is safe from then on, even if
  * the process ends by _exit() or execve().  1 when req was done here (and
- * completed), 0 when it is not such a write.  Writes that wait for the
- * disk (O_SYNC, O_DSYNC, RWF_SYNC, RWF_DSYNC) and RWF_NOWAIT are left to
- * the engine.
+ * completed), 0 when it is not such a write, -EOPNOTSUPP to refuse it (a
+ * file that takes no RWF_NOWAIT).  Writes that wait for the disk (O_SYNC,
+ * O_DSYNC, RWF_SYNC, RWF_DSYNC) are left to the engine.
  */
 int emu_write_inline(struct emu_ctx *e, struct emu_req *req);
 
@@ -284,6 +284,8 @@ int uaio__prep_iocb(struct iocb *user, const struct iocb *cb,
 		    struct emu_req *req, struct fd_memo *memo);
 /* RWF_* flags the running kernel knows. */
 int uaio__rwf_supported(void);
+/* Whether fd is an eventfd (by its name in /proc: no side effect). */
+bool uaio__is_eventfd(int fd);
 
 static inline struct emu_ctx *emu_of(struct uaio_ctx *c)
 {

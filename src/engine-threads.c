@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -39,6 +40,9 @@
 
 #ifndef RWF_NOWAIT
 #define RWF_NOWAIT 0x08
+#endif
+#ifndef RWF_NOSIGNAL
+#define RWF_NOSIGNAL 0x100
 #endif
 #define POLL_WAKEUP_BITS (POLLERR | POLLHUP)
 
@@ -106,6 +110,32 @@ static bool is_write(const struct emu_req *req)
 	return req->opcode == CMD_PWRITE || req->opcode == CMD_PWRITEV;
 }
 
+/*
+ * An empty transfer, which preadv2() and pwritev2() end before they look
+ * at the file, where kernel AIO calls its read_iter or write_iter: an
+ * eventfd refuses fewer than 8 bytes, a socket sends nothing (and says
+ * EPIPE when its peer is gone).
+ */
+static ssize_t empty_rw(struct emu_req *req, int flags)
+{
+	struct msghdr none = {0};
+	struct stat st;
+	ssize_t r;
+
+	if (fstat(req->fd, &st))
+		return 0;
+	if (!is_write(req))
+		return !(st.st_mode & S_IFMT) && uaio__is_eventfd(req->fd)
+			   ? -EINVAL
+			   : 0;
+	if (!S_ISSOCK(st.st_mode))
+		return 0;
+	r = sendmsg(req->fd, &none,
+		    ((flags & RWF_NOWAIT) ? MSG_DONTWAIT : 0) |
+			((flags & RWF_NOSIGNAL) ? MSG_NOSIGNAL : 0));
+	return r < 0 ? -errno : r;
+}
+
 static ssize_t do_rw(struct emu_req *req, int flags)
 {
 	ssize_t r;
@@ -115,6 +145,8 @@ static ssize_t do_rw(struct emu_req *req, int flags)
 					     req->offset, flags)
 				  : preadv2(req->fd, req->iov, req->iovcnt,
 					    req->offset, flags);
+		if (r == 0 && !req->done && !emu_iov_len(req))
+			return empty_rw(req, flags);
 		if (r >= 0)
 			return r;
 		if (errno == ESPIPE && emu_stream_offset(req))
@@ -516,8 +548,9 @@ static int threads_try_now(struct emu_ctx *e, struct emu_req *req, long nr)
 				return 0;
 			break; /* NOWAIT would still wait for the disk */
 		}
-		if (emu_write_inline(e, req))
-			return 1;
+		ret = emu_write_inline(e, req);
+		if (ret)
+			return ret;
 		/* A file write that waits for the disk, on a worker. */
 		if (is_write(req) && emu_kind(req) == KIND_FILE &&
 		    !(req->rw_flags & RWF_NOWAIT))

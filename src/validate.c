@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -38,6 +39,13 @@
 #endif
 #ifndef RWF_DONTCACHE
 #define RWF_DONTCACHE 0x80
+#endif
+
+#ifndef STATX_WRITE_ATOMIC
+#define STATX_WRITE_ATOMIC 0x00010000U
+#endif
+#ifndef STATX_ATTR_WRITE_ATOMIC
+#define STATX_ATTR_WRITE_ATOMIC 0x00400000
 #endif
 
 /* include/linux/fs.h: MAX_RW_COUNT = INT_MAX & PAGE_MASK */
@@ -133,6 +141,17 @@ static int rw_flags_check(int flags, bool write)
 	return 0;
 }
 
+bool uaio__is_eventfd(int fd)
+{
+	char path[32], link[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link));
+	return n == (ssize_t)strlen("anon_inode:[eventfd]") &&
+	       memcmp(link, "anon_inode:[eventfd]", (size_t)n) == 0;
+}
+
 /* An eventfd for IOCB_FLAG_RESFD, held for the request's lifetime. */
 static int resfd_get(unsigned resfd)
 {
@@ -150,30 +169,54 @@ static int resfd_get(unsigned resfd)
 	 */
 	if (fstat(fd, &st) || (st.st_mode & S_IFMT) ||
 	    write(fd, &zero, sizeof(zero)) != sizeof(zero)) {
+		/* eventfd_ctx_fdget() does not see O_PATH descriptors at
+		 * all: EBADF, whatever they name. */
+		int fl = fcntl(fd, F_GETFL);
+
 		close(fd);
-		return -EINVAL;
+		return fl >= 0 && (fl & O_PATH) ? -EBADF : -EINVAL;
 	}
 	return fd;
 }
 
-static int prep_rw(const struct iocb *cb, struct emu_req *req, bool write,
-		   bool vectored)
+/*
+ * Whether the file has no read_iter (write_iter), which aio_read()
+ * (aio_write()) refuses before it looks at the buffers.  A directory has
+ * only ->read; a file without read or write method at all (epoll) fails
+ * an empty transfer, which does nothing to any other file.
+ */
+static bool no_rw_method(int fd, bool write)
+{
+	struct iovec none = {NULL, 0};
+	struct stat st;
+
+	if (!write && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		return true;
+	return (write ? pwritev2(fd, &none, 1, -1, 0)
+		      : preadv2(fd, &none, 1, -1, 0)) < 0 &&
+	       errno == EINVAL;
+}
+
+/*
+ * FMODE_CAN_ATOMIC_WRITE, which kiocb_set_rw_flags() wants for RWF_ATOMIC:
+ * file systems set it for O_DIRECT on a file that statx() says can.
+ */
+static bool can_atomic_write(const struct emu_req *req)
+{
+	struct statx stx;
+
+	return (req->fd_flags & O_DIRECT) &&
+	       statx(req->fd, "", AT_EMPTY_PATH, STATX_WRITE_ATOMIC, &stx) ==
+		   0 &&
+	       (stx.stx_attributes & STATX_ATTR_WRITE_ATOMIC);
+}
+
+/* import_iovec() or import_ubuf(): the buffers, and their total length. */
+static int prep_buffers(const struct iocb *cb, struct emu_req *req,
+			bool vectored, size_t *totalp)
 {
 	size_t total = 0;
-	int ret;
 
-	if (cb->u.c.flags & IOCB_FLAG_IOPRIO) {
-		ret = ioprio_check(cb->aio_reqprio);
-		if (ret)
-			return ret;
-		req->ioprio = (unsigned short)cb->aio_reqprio;
-	}
-	ret = rw_flags_check((int)cb->aio_rw_flags, write);
-	if (ret)
-		return ret;
-	req->rw_flags = (int)cb->aio_rw_flags;
-	if ((req->fd_flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY))
-		return -EBADF;
 	if (vectored) {
 		const struct iovec *uv = cb->u.c.buf;
 		size_t n = cb->u.c.nbytes;
@@ -217,6 +260,44 @@ static int prep_rw(const struct iocb *cb, struct emu_req *req, bool write,
 		req->iov[0].iov_len = total;
 		req->iovcnt = 1;
 	}
+	*totalp = total;
+	return 0;
+}
+
+static int prep_rw(const struct iocb *cb, struct emu_req *req, bool write,
+		   bool vectored)
+{
+	size_t total = 0;
+	int ret;
+
+	if (cb->u.c.flags & IOCB_FLAG_IOPRIO) {
+		ret = ioprio_check(cb->aio_reqprio);
+		if (ret)
+			return ret;
+		req->ioprio = (unsigned short)cb->aio_reqprio;
+	}
+	ret = rw_flags_check((int)cb->aio_rw_flags, write);
+	if (ret)
+		return ret;
+	req->rw_flags = (int)cb->aio_rw_flags;
+	if ((req->fd_flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY))
+		return -EBADF;
+	ret = prep_buffers(cb, req, vectored, &total);
+	/* Neither a bad buffer nor an empty transfer gets past a file
+	 * that has no method for it; both are rare, so looked up only then.
+	 */
+	if ((ret == -EFAULT || (!ret && !total)) &&
+	    no_rw_method(req->fd, write))
+		/* Such files take no per-file flag either, which
+		 * kiocb_set_rw_flags() checked first. */
+		return req->rw_flags & (RWF_NOWAIT | RWF_DONTCACHE | RWF_ATOMIC)
+			   ? -EOPNOTSUPP
+			   : -EINVAL;
+	if (ret)
+		return ret;
+	/* The I/O says it for any other length; nothing does for none. */
+	if (!total && (req->rw_flags & RWF_ATOMIC) && !can_atomic_write(req))
+		return -EOPNOTSUPP;
 	/* rw_verify_area() */
 	if (cb->u.c.offset < 0)
 		return -EINVAL;
@@ -243,6 +324,20 @@ static int prep_fsync(const struct iocb *cb, struct emu_req *req)
 	return 0;
 }
 
+/* Whether fd has no poll method: epoll refuses such files (EPERM). */
+static bool cannot_poll(int fd)
+{
+	struct epoll_event ev = {.events = 0};
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	bool ret;
+
+	if (ep < 0)
+		return false;
+	ret = epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) && errno == EPERM;
+	close(ep);
+	return ret;
+}
+
 static int prep_poll(const struct iocb *cb, struct emu_req *req)
 {
 	unsigned long events = (unsigned long)cb->u.c.buf;
@@ -250,6 +345,15 @@ static int prep_poll(const struct iocb *cb, struct emu_req *req)
 	if ((unsigned short)events != events)
 		return -EINVAL;
 	if (cb->u.c.offset || cb->u.c.nbytes || cb->aio_rw_flags)
+		return -EINVAL;
+	/*
+	 * aio_poll(): a file without a poll method is always ready for
+	 * DEFAULT_POLLMASK; asked for none of it, the kernel refuses the
+	 * request rather than wait for ever.  Rarely asked: looked up only
+	 * then.
+	 */
+	if (!(events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)) &&
+	    cannot_poll(req->fd))
 		return -EINVAL;
 	req->poll_events = (short)events;
 	return 0;

@@ -16,13 +16,19 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
 #ifndef RWF_HIPRI
 #define RWF_HIPRI 0x1
+#endif
+#ifndef RWF_NOWAIT
+#define RWF_NOWAIT 0x8
 #endif
 #ifndef RWF_APPEND
 #define RWF_APPEND 0x10
@@ -260,6 +266,27 @@ static void per_iocb_order(void)
 	/* ...before rw_flags (EOPNOTSUPP) are looked at. */
 	cb.aio_rw_flags = V_RWF_UNKNOWN;
 	REJECT(&cb, -EINVAL, 0);
+	/* An O_PATH descriptor is no file to eventfd_ctx_fdget(): EBADF,
+	 * for an eventfd as for a regular file. */
+	{
+		char path[64];
+		int opath;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		opath = open(path, O_PATH | O_CLOEXEC);
+		T_ASSERT(opath >= 0);
+		prep_read(&cb);
+		io_set_eventfd(&cb, opath);
+		REJECT(&cb, -EBADF, 0);
+		close(opath);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", efd);
+		opath = open(path, O_PATH | O_CLOEXEC);
+		T_ASSERT(opath >= 0);
+		prep_read(&cb);
+		io_set_eventfd(&cb, opath);
+		REJECT(&cb, -EBADF, 0);
+		close(opath);
+	}
 	/* Without the flag, resfd is ignored. */
 	prep_read(&cb);
 	cb.u.c.resfd = (unsigned)-1;
@@ -437,6 +464,38 @@ static void rw_checks(void)
 	REJECT(&cb, -EINVAL, 1);
 	io_prep_preadv2(&cb, fd, &iov, 1, 0, V_RWF_ATOMIC);
 	REJECT(&cb, -EOPNOTSUPP, 1);
+	/*
+	 * RWF_NOWAIT on a buffered write: refused by io_submit only where the
+	 * file takes no RWF_NOWAIT at all (reads tell); else the write path
+	 * answers in the event, ext4's with EOPNOTSUPP.
+	 */
+	{
+		struct iocb *cbs[1] = {&cb};
+		struct timespec t = {5, 0};
+		struct io_event ev;
+		struct statfs sf;
+		char byte;
+		bool takes = preadv2(fd, &(struct iovec){&byte, 1}, 1, 0,
+				     RWF_NOWAIT) >= 0 ||
+			     errno != EOPNOTSUPP;
+		long long r;
+
+		io_prep_pwrite(&cb, fd, buf, 512, 0);
+		cb.aio_rw_flags = RWF_NOWAIT;
+		r = V_CALL(io_submit(ctx, 1, cbs));
+		if (!takes) {
+			V_EQ(r, -EOPNOTSUPP);
+		} else if (r != 1) {
+			V_FAIL("NOWAIT write: io_submit = %lld, expected 1", r);
+		} else if (io_getevents(ctx, 1, 1, &ev, &t) != 1) {
+			V_FAIL("no event for the NOWAIT write");
+		} else if (fstatfs(fd, &sf) == 0 && sf.f_type == 0xEF53) {
+			V_EQ((long)ev.res, -EOPNOTSUPP);
+		} else if ((long)ev.res != 512 && (long)ev.res != -EAGAIN &&
+			   (long)ev.res != -EOPNOTSUPP) {
+			V_FAIL("NOWAIT write: res %ld", (long)ev.res);
+		}
+	}
 	/* HIPRI is accepted and dropped: nobody polls for AIO. */
 	io_prep_preadv2(&cb, fd, &iov, 1, 0, RWF_HIPRI);
 	ACCEPT(&cb, 512);
@@ -586,6 +645,83 @@ static void sync_and_poll_fields(void)
 	/* The write end is writable now: the mask comes back. */
 	io_prep_poll(&cb, pfd[1], POLLOUT);
 	ACCEPT(&cb, POLLOUT);
+
+	/*
+	 * A file without a poll method (a regular file, a directory,
+	 * /dev/null) is always ready for POLLIN and POLLOUT; asked for
+	 * neither, aio_poll() refuses it rather than wait for ever.
+	 */
+	{
+		static const short none[] = {0, POLLHUP, POLLPRI, POLLERR,
+					     POLLRDHUP};
+		int dir = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		int fds[] = {fd, dir, null};
+
+		T_ASSERT(dir >= 0 && null >= 0);
+		for (size_t f = 0; f < sizeof(fds) / sizeof(fds[0]); f++) {
+			for (size_t i = 0; i < sizeof(none) / sizeof(none[0]);
+			     i++) {
+				io_prep_poll(&cb, fds[f], none[i]);
+				REJECT(&cb, -EINVAL, 1);
+			}
+			io_prep_poll(&cb, fds[f], POLLIN | POLLHUP);
+			ACCEPT(&cb, POLLIN);
+		}
+		close(dir);
+		close(null);
+	}
+}
+
+/*
+ * The file's methods come before the buffers and the length: a file with
+ * no read_iter or write_iter (a directory, epoll) is refused even with a
+ * buffer in the kernel's half or nothing to transfer, and per-file flags
+ * before that; an empty transfer still reaches the file (an eventfd wants
+ * 8 bytes, a socket whose peer is gone says EPIPE).
+ */
+static void file_methods(void)
+{
+	struct iocb cb;
+	char *kbuf = V_KERNEL_ADDR;
+	int dir = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int sv[2];
+	void (*old)(int);
+
+	T_ASSERT(dir >= 0 && ep >= 0);
+	io_prep_pread(&cb, dir, kbuf, 512, 0);
+	REJECT(&cb, -EINVAL, 1);
+	io_prep_pread(&cb, dir, buf, 0, 0);
+	REJECT(&cb, -EINVAL, 1);
+	io_prep_pread(&cb, dir, buf, 0, 0);
+	cb.aio_rw_flags = RWF_NOWAIT;
+	REJECT(&cb, -EOPNOTSUPP, 1);
+	io_prep_pread(&cb, ep, kbuf, 512, 0);
+	REJECT(&cb, -EINVAL, 1);
+	io_prep_pwrite(&cb, ep, kbuf, 512, 0);
+	REJECT(&cb, -EINVAL, 1);
+	io_prep_pwrite(&cb, ep, buf, 0, 0);
+	REJECT(&cb, -EINVAL, 1);
+
+	io_prep_pread(&cb, efd, buf, 0, 0);
+	ACCEPT(&cb, -EINVAL);
+	/* RWF_ATOMIC needs a file that can, whatever the length. */
+	io_prep_pwrite(&cb, fd, buf, 0, 0);
+	cb.aio_rw_flags = V_RWF_ATOMIC;
+	REJECT(&cb, -EOPNOTSUPP, 1);
+
+	T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	io_prep_pwrite(&cb, sv[0], buf, 0, 0);
+	ACCEPT(&cb, 0);
+	close(sv[1]);
+	old = signal(SIGPIPE, SIG_IGN);
+	io_prep_pwrite(&cb, sv[0], buf, 0, 0);
+	ACCEPT(&cb, -EPIPE);
+	signal(SIGPIPE, old);
+	close(sv[0]);
+	close(dir);
+	close(ep);
 }
 
 static void accepted(void)
@@ -667,6 +803,7 @@ int main(void)
 	ioprio();
 	rw_checks();
 	sync_and_poll_fields();
+	file_methods();
 	accepted();
 	if (may_use_rt())
 		ioprio_unprivileged();

@@ -79,7 +79,8 @@ int io_queue_wait(io_context_t ctx, struct timespec *timeout);
  * completes it with -EOPNOTSUPP; threads refuses it at io_submit
  * (-EOPNOTSUPP), uring completes it with -EAGAIN. */
 #ifndef KNOWN_BUG_NOWAIT_BUFFERED_WRITE
-#define KNOWN_BUG_NOWAIT_BUFFERED_WRITE 1
+/* fixed: tests/submit-errors.c */
+#define KNOWN_BUG_NOWAIT_BUFFERED_WRITE 0
 #endif
 /* io_destroy of a context with a POLL pending that has IOCB_FLAG_RESFD:
  * the kernel signals the eventfd (+1) as it cancels the poll; the
@@ -101,7 +102,8 @@ int io_queue_wait(io_context_t ctx, struct timespec *timeout);
  * eventfd_ctx_fdget() does not see O_PATH files (-EBADF); the emulated
  * engines dup it, find a file type and say it is no eventfd (-EINVAL). */
 #ifndef KNOWN_BUG_RESFD_OPATH
-#define KNOWN_BUG_RESFD_OPATH 1
+/* fixed: tests/submit-errors.c */
+#define KNOWN_BUG_RESFD_OPATH 0
 #endif
 /* A timeout whose tv_sec * 1e9 (or that plus the clock) overflows: the
  * kernel saturates it (timespec64_to_ktime), emu_deadline() overflows a
@@ -128,7 +130,8 @@ int io_queue_wait(io_context_t ctx, struct timespec *timeout);
  * aio_poll() refuses it (-EINVAL at io_submit); uring accepts it and
  * completes it with -EINVAL; threads accepts it and it never completes. */
 #ifndef KNOWN_BUG_POLL_WITHOUT_POLL_METHOD
-#define KNOWN_BUG_POLL_WITHOUT_POLL_METHOD 1
+/* fixed: tests/submit-errors.c */
+#define KNOWN_BUG_POLL_WITHOUT_POLL_METHOD 0
 #endif
 /* Zero-length I/O completes with 0 where the kernel fails it, because
  * preadv2()/pwritev2() return 0 for an empty iovec before looking at the
@@ -140,7 +143,14 @@ int io_queue_wait(io_context_t ctx, struct timespec *timeout);
  * (RWF_ATOMIC, RWF_DONTCACHE, RWF_NOWAIT: -EOPNOTSUPP at io_submit, which
  * uaio.7 says arrives in the event). */
 #ifndef KNOWN_BUG_ZERO_LENGTH
-#define KNOWN_BUG_ZERO_LENGTH 1
+#define KNOWN_BUG_ZERO_LENGTH 0 /* fixed: tests/submit-errors.c */
+#endif
+/* What is left of it: the per-file checks of RWF_NOWAIT and RWF_DONTCACHE
+ * for an empty transfer (a buffered ext4 write with RWF_NOWAIT fails
+ * -EOPNOTSUPP in the event even for 0 bytes), which nothing makes without
+ * transferring bytes. */
+#ifndef KNOWN_BUG_ZERO_LENGTH_RWF
+#define KNOWN_BUG_ZERO_LENGTH_RWF 1
 #endif
 
 /* uring: a POLL's readiness is checked (emu_poll_now() in uring_start())
@@ -192,7 +202,7 @@ int io_queue_wait(io_context_t ctx, struct timespec *timeout);
  * kernel's half: the kernel finds no read_iter before it looks at the
  * buffer (-EINVAL); threads checks the buffer first (-EFAULT). */
 #ifndef KNOWN_BUG_THREADS_DIR_READ_ORDER
-#define KNOWN_BUG_THREADS_DIR_READ_ORDER 1
+#define KNOWN_BUG_THREADS_DIR_READ_ORDER 0 /* fixed: tests/submit-errors.c */
 #endif
 
 /* mremap of a kernel-engine context's ring: until a call names the new
@@ -1218,7 +1228,7 @@ static void get_desc(struct rd *r, struct desc *d)
 				first = false;
 	}
 #endif
-#if KNOWN_BUG_ZERO_LENGTH
+#if KNOWN_BUG_ZERO_LENGTH || KNOWN_BUG_ZERO_LENGTH_RWF
 	bool threads = strcmp(fz_engine, "threads") == 0;
 	if (is_rw(d->opcode) && (threads || (is_write(d->opcode) &&
 					     (fk_resource(d->fk) == R_REG ||
@@ -1228,6 +1238,7 @@ static void get_desc(struct rd *r, struct desc *d)
 		    !is_vec(d->opcode) ? d->nbytes == 0 : d->nbytes <= NIOV;
 		for (int i = 0; zero && i < d->nseg; i++)
 			zero = d->seg[i].len == 0;
+#if KNOWN_BUG_ZERO_LENGTH
 		if (zero && !is_write(d->opcode) &&
 		    (d->fk == FK_EVENTFD || d->fk == FK_DIR))
 			d->fk = FK_DEVNULL;
@@ -1235,7 +1246,10 @@ static void get_desc(struct rd *r, struct desc *d)
 		    (d->fk == FK_SOCK_A || d->fk == FK_SOCK_B))
 			d->fk = FK_DEVNULL;
 		if (zero)
-			d->rwf &= ~(RWF_ATOMIC_ | RWF_DONTCACHE_ | RWF_NOWAIT_);
+			d->rwf &= ~RWF_ATOMIC_;
+#endif
+		if (zero)
+			d->rwf &= ~(RWF_DONTCACHE_ | RWF_NOWAIT_);
 	}
 #endif
 }
