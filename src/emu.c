@@ -233,6 +233,9 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 
 	if (nr > (long)e->ring.nr)
 		nr = e->ring.nr;
+	/* get_user() of iocbpp[0] faults; iocbpp + i is undefined for NULL. */
+	if (uaio__unreadable(iocbpp, sizeof(*iocbpp)))
+		return -EFAULT;
 	for (long i = 0; i < nr; i++) {
 		struct iocb *user;
 		struct iocb cb;
@@ -547,6 +550,13 @@ bool emu_time_left(const struct timespec *deadline, struct timespec *left)
 	return true;
 }
 
+/* events + got, except that events may be NULL (io_queue_wait() passes it)
+ * while nothing has been copied, and NULL + 0 is undefined. */
+static struct io_event *events_at(struct io_event *events, long got)
+{
+	return got ? events + got : events;
+}
+
 int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 		  struct io_event *events, const struct timespec *timeout,
 		  const sigset_t *mask)
@@ -559,7 +569,7 @@ int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 	for (;;) {
 		if (e->ops->drain)
 			e->ops->drain(e);
-		ret = ring_reap(&e->ring, events + got, nr - got);
+		ret = ring_reap(&e->ring, events_at(events, got), nr - got);
 		if (ret < 0)
 			return got ? (int)got : ret;
 		got += ret;
@@ -587,7 +597,8 @@ int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 		if (w == -EINTR) {
 			if (e->ops->drain)
 				e->ops->drain(e);
-			ret = ring_reap(&e->ring, events + got, nr - got);
+			ret = ring_reap(&e->ring, events_at(events, got),
+					nr - got);
 			if (ret > 0)
 				got += ret;
 			return got ? (int)got : -EINTR;

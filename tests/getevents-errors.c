@@ -149,7 +149,7 @@ static void counts(void)
 
 static void immediate_returns(void)
 {
-	struct timespec zero = {0, 0};
+	struct timespec zero = {0, 0}, ms1 = {0, 1000 * 1000};
 	struct io_event ev[4];
 	struct iocb inflight, done;
 	double t0;
@@ -161,6 +161,9 @@ static void immediate_returns(void)
 	V_RET(io_getevents(ctx, 0, 0, ev, NULL), 0);
 	/* min_nr = 0 returns what there is, here nothing. */
 	V_RET(io_getevents(ctx, 0, 4, ev, NULL), 0);
+	/* A NULL array is fine while there is no event to copy. */
+	V_RET(io_getevents(ctx, 0, 1, NULL, NULL), 0);
+	V_RET(io_getevents(ctx, 0, 1, NULL, &ms1), 0);
 	/* {0,0} is one non-blocking pass. */
 	V_RET(io_getevents(ctx, 1, 4, ev, &zero), 0);
 	V_RET(io_pgetevents(ctx, 1, 4, ev, &zero, NULL), 0);

@@ -128,6 +128,7 @@ static void call_level(void)
 	V_RET(io_submit(ctx, 0, none), 0);
 	/* The pointer array, then each iocb. */
 	V_RET(io_submit(ctx, 1, NULL), -EFAULT);
+	V_RET(io_submit(ctx, 2, NULL), -EFAULT);
 	V_RET(io_submit(ctx, 1, none), -EFAULT);
 	V_RET(io_submit(ctx, 1, (struct iocb **)V_KERNEL_ADDR), -EFAULT);
 	{
