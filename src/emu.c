@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
 #include <poll.h>
@@ -518,18 +519,30 @@ void emu_kill(struct emu_ctx *e)
 
 bool emu_deadline(const struct timespec *t, struct timespec *deadline)
 {
+	const long long sec_max = LLONG_MAX / 1000000000ll; /* KTIME_SEC_MAX */
 	struct timespec now;
-	long long ns;
+	long long ns, now_ns;
 
 	if (!t)
 		return true;
-	/* No validation, like the kernel: tv_nsec of 2e9 is two seconds,
-	 * and a negative timeout (ktime < 0) waits forever. */
-	ns = (long long)t->tv_sec * 1000000000ll + t->tv_nsec;
-	if (ns < 0)
+	/*
+	 * No validation, like the kernel's timespec64_to_ktime(): tv_nsec of
+	 * 2e9 is two seconds, a tv_sec of KTIME_SEC_MAX or more is KTIME_MAX
+	 * (no timer), and below that the sum wraps as the kernel's does.  A
+	 * negative timeout (ktime < 0) waits forever.
+	 */
+	if (t->tv_sec >= sec_max)
+		return true;
+	ns = (long long)((unsigned long long)t->tv_sec * 1000000000ull +
+			 (unsigned long long)t->tv_nsec);
+	if (ns < 0 || ns == LLONG_MAX)
 		return true;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ns += (long long)now.tv_sec * 1000000000ll + now.tv_nsec;
+	now_ns = (long long)now.tv_sec * 1000000000ll + now.tv_nsec;
+	/* ktime_add_safe() saturates at KTIME_SEC_MAX seconds: forever. */
+	if (ns > LLONG_MAX - now_ns)
+		return true;
+	ns += now_ns;
 	deadline->tv_sec = ns / 1000000000ll;
 	deadline->tv_nsec = ns % 1000000000ll;
 	return false;

@@ -18,6 +18,7 @@
 #include "validation.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 
 static io_context_t ctx;
@@ -338,6 +339,54 @@ static void unvalidated_timespec(void)
 	}
 }
 
+static void *write_later(void *arg)
+{
+	(void)arg;
+	usleep(300 * 1000);
+	T_ASSERT(write(pfd[1], "x", 1) == 1);
+	return NULL;
+}
+
+/*
+ * timespec64_to_ktime() saturates a tv_sec of KTIME_SEC_MAX (LLONG_MAX /
+ * 1e9) or more to KTIME_MAX, no timer; below that tv_sec * 1e9 + tv_nsec
+ * wraps, and a sum with the clock that overflows saturates too: all of
+ * these wait for the event.  {LONG_MIN, 0} wraps to 0: one pass.
+ */
+static void huge_timespec(void)
+{
+	static const struct timespec forever[] = {
+	    {LONG_MAX, 0},    {LONG_MAX, LONG_MAX},
+	    {18446744074, 0}, /* wraps to 0.29 s */
+	    {9223372035, 0},  /* the sum with the clock overflows */
+	    {0, LONG_MAX},    {1, LONG_MAX},
+	};
+	struct timespec once = {LONG_MIN, 0};
+	struct io_event ev;
+	struct iocb cb;
+	pthread_t th;
+	double t0, dt;
+
+	for (size_t i = 0; i < sizeof(forever) / sizeof(forever[0]); i++) {
+		struct timespec ts = forever[i];
+		start_poll(&cb);
+		T_EQ(pthread_create(&th, NULL, write_later, NULL), 0);
+		t0 = t_now_ms();
+		V_RET(io_getevents(ctx, 1, 1, &ev, &ts), 1);
+		dt = t_now_ms() - t0;
+		T_EQ(pthread_join(th, NULL), 0);
+		T_ASSERT(ev.obj == &cb);
+		if (dt < 250)
+			T_FAIL("{%ld, %ld} waited %.1f ms, expected the event "
+			       "(300 ms)",
+			       (long)ts.tv_sec, ts.tv_nsec, dt);
+		T_ASSERT(read(pfd[0], &ev, 1) == 1);
+	}
+	t0 = t_now_ms();
+	V_RET(io_getevents(ctx, 1, 1, &ev, &once), 0);
+	T_ASSERT(t_now_ms() - t0 < 200);
+}
+
 int main(void)
 {
 	ctx = t_setup(16);
@@ -349,6 +398,7 @@ int main(void)
 	events_buffer();
 	sigmasks();
 	unvalidated_timespec();
+	huge_timespec();
 	events_buffer_short();
 	V_RET(io_destroy(ctx), 0);
 	return 0;
