@@ -167,7 +167,7 @@ int io_queue_wait(io_context_t ctx, struct timespec *timeout);
  * else; on the emulated engines the sigmask is read first, so an
  * unreadable one gives -EFAULT. */
 #ifndef KNOWN_BUG_PEEK_AFTER_SIGMASK
-#define KNOWN_BUG_PEEK_AFTER_SIGMASK 1
+#define KNOWN_BUG_PEEK_AFTER_SIGMASK 0 /* fixed: tests/getevents-errors.c */
 #endif
 
 /* threads: when a request goes on after a partial transfer (a buffered
