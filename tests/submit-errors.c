@@ -520,6 +520,13 @@ static void rw_checks(void)
 		two[1].iov_len = 1ul << 63;
 		io_prep_preadv(&cb, fd, two, 2, 0);
 		REJECT(&cb, -EINVAL, 1);
+		/* Every length is checked before any pointer. */
+		two[0].iov_base = V_KERNEL_ADDR;
+		io_prep_preadv(&cb, fd, two, 2, 0);
+		REJECT(&cb, -EINVAL, 1);
+		io_prep_pwritev(&cb, fd, two, 2, 32768);
+		REJECT(&cb, -EINVAL, 1);
+		two[0].iov_base = area;
 		io_prep_preadv(&cb, fd, two, 1, 0);
 		ACCEPT(&cb, 16);
 		two[0].iov_len = 1ul << 62;
