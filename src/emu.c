@@ -150,14 +150,28 @@ static size_t pos_total(const struct iovec *v, unsigned n)
 	return t;
 }
 
+/* One entry, read as the kernel reads it: the pointer, then its iocb. */
+static long copy_one(struct iocb **iocbpp, struct iocb **ptrs, struct iocb *cbs)
+{
+	if (uaio__uread(ptrs, iocbpp, sizeof(*ptrs)) ||
+	    uaio__uread(cbs, ptrs[0], sizeof(*cbs)))
+		return 0;
+	return 1;
+}
+
 /*
- * Copy up to SUBMIT_CHUNK iocb pointers and the iocbs they point to, with
- * two system calls when nothing faults; returns how many, from the first,
- * were copied whole (the one after them, if any of n, faulted).
+ * Copy up to n (at most SUBMIT_CHUNK) iocb pointers and the iocbs they
+ * point to; returns how many, from the first, were copied whole (0: the
+ * first faulted).
  *
- * process_vm_readv() costs per remote range (it pins each range's pages),
- * so iocbs close to each other, as in an array, are read as one range,
- * the bytes between them going to a sink.
+ * The kernel reads an entry only once the one before it is queued, so
+ * nothing past a failing entry is touched: the array may end there (a
+ * NULL after the last iocb, with a larger nr).  Plain loads keep to that,
+ * one entry per call; reads through process_vm_readv(), which cannot
+ * fault on what lies past, may read ahead, two system calls for a chunk.
+ * It costs per remote range (it pins each range's pages), so iocbs close
+ * to each other, as in an array, are read as one range, the bytes between
+ * them going to a sink.
  */
 static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 		       struct iocb *cbs)
@@ -166,21 +180,28 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 	unsigned char ord[SUBMIT_CHUNK];
 	struct iovec la = {ptrs, (size_t)n * sizeof(*ptrs)},
 		     ra = {iocbpp, (size_t)n * sizeof(*ptrs)};
-	long np = (long)(uaio__uread_vec(&la, &ra, 1) / sizeof(*ptrs));
 	unsigned nl = 0, nr = 0;
 	uintptr_t end = 0;
 	size_t got;
-	long k;
+	long np, k;
 
+	if (n == 1)
+		return copy_one(iocbpp, ptrs, cbs);
+	if (uaio__surely_mapped(iocbpp, sizeof(*ptrs))) {
+		memcpy(ptrs, iocbpp, sizeof(*ptrs));
+		if (uaio__surely_mapped(ptrs[0], sizeof(*cbs))) {
+			memcpy(cbs, ptrs[0], sizeof(*cbs));
+			return 1;
+		}
+	}
+	np = (long)(uaio__uread_ahead(&la, 1, &ra, 1) / sizeof(*ptrs));
+	if (!np) /* no kernel help, or a fault at once */
+		return copy_one(iocbpp, ptrs, cbs);
 	for (k = 0; k < np && !uaio__unreadable(ptrs[k], sizeof(*cbs)); k++)
 		;
 	np = k;
-	/* Mapped by construction: iocb by iocb, reading nothing between
-	 * them (the gaps may be other objects, or a sanitizer's redzones). */
-	for (k = 0; k < np && uaio__surely_mapped(ptrs[k], sizeof(*cbs)); k++)
-		memcpy(&cbs[k], ptrs[k], sizeof(*cbs));
-	if (k == np)
-		return np;
+	if (!np)
+		return 0;
 	/* Insertion sort by address: a batch is small and mostly sorted
 	 * already. */
 	for (k = 0; k < np; k++) {
@@ -206,7 +227,7 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 		l[nl++] = (struct iovec){&cbs[i], sizeof(struct iocb)};
 		end = p + sizeof(struct iocb);
 	}
-	got = np ? uaio__uread_iov(l, nl, r, nr) : 0;
+	got = uaio__uread_ahead(l, nl, r, nr);
 	if (got < pos_total(l, nl)) {
 		/* A fault: read them one by one, in the caller's order, so
 		 * that the first bad one is known exactly. */
@@ -214,8 +235,8 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 			l[k] = (struct iovec){&cbs[k], sizeof(struct iocb)};
 			r[k] = (struct iovec){ptrs[k], sizeof(struct iocb)};
 		}
-		return (long)(uaio__uread_vec(l, r, (unsigned)np) /
-			      sizeof(struct iocb));
+		got = uaio__uread_ahead(l, (unsigned)np, r, (unsigned)np);
+		return (long)(got / sizeof(struct iocb));
 	}
 	return np;
 }
@@ -228,7 +249,6 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 	struct iocb *ptrs[SUBMIT_CHUNK];
 	struct iocb cbs[SUBMIT_CHUNK];
 	long base = 0, copied = 0;
-	bool short_copy = false;
 	struct fd_memo memo = {.fd = -1};
 	int n = 0, done = 0, ret = 0;
 
@@ -245,15 +265,10 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 		if (i == base + copied) {
 			long want =
 			    nr - i < SUBMIT_CHUNK ? nr - i : SUBMIT_CHUNK;
-			if (short_copy) {
-				ret = -EFAULT; /* iocbpp[i] or *iocbpp[i] */
-				break;
-			}
 			base = i;
 			copied = copy_iocbs(iocbpp + i, want, ptrs, cbs);
-			short_copy = copied < want;
 			if (!copied) {
-				ret = -EFAULT;
+				ret = -EFAULT; /* iocbpp[i] or *iocbpp[i] */
 				break;
 			}
 		}

@@ -168,6 +168,24 @@ static void call_level(void)
 			drain_one();
 		}
 	}
+	{
+		/*
+		 * Entries are read one by one, up to the first that fails:
+		 * an array may end there, with a larger nr (nothing past it
+		 * is read, which AddressSanitizer checks here).
+		 */
+		struct iocb bad, *ends[2] = {&cb, NULL}, *one[1] = {&bad};
+		prep_read(&cb);
+		V_RET(io_submit(ctx, LONG_MAX, ends), 1);
+		drain_one();
+		prep_read(&bad);
+		bad.aio_lio_opcode = 100;
+		ends[0] = &bad;
+		V_RET(io_submit(ctx, LONG_MAX, ends), -EINVAL);
+		V_RET(io_submit(ctx, 8, one), -EINVAL);
+		ends[0] = NULL;
+		V_RET(io_submit(ctx, 8, ends), -EFAULT);
+	}
 	free(fake);
 }
 

@@ -159,7 +159,7 @@ int io_queue_wait(io_context_t ctx, struct timespec *timeout);
  * the direct copy over-reads the stack (AddressSanitizer:
  * stack-buffer-overflow in copy_iov()). */
 #ifndef KNOWN_BUG_IOCBPP_OVERREAD
-#define KNOWN_BUG_IOCBPP_OVERREAD 1
+#define KNOWN_BUG_IOCBPP_OVERREAD 0 /* fixed: tests/submit-errors.c */
 #endif
 
 /* io_pgetevents with a zero timeout on an empty ring: libaio (and the
