@@ -263,15 +263,19 @@ again:
 		}
 		goto out;
 	}
-	/* Copied in the kernel's order: timeout, mask, then the context. */
+	/* Copied in the kernel's order: timeout, mask, then the context;
+	 * libaio's peek returns before the system call, so before the mask
+	 * is read. */
 	ret = -EFAULT;
 	if (timeout && uaio__uread(&ts, timeout, sizeof(ts)))
 		goto out;
+	ret = 0;
+	if (peek && timeout && zero_timeout(&ts) && ring_is_empty(ctx))
+		goto out;
+	ret = -EFAULT;
 	if (check_mask && mask && uaio__uread(&ss, mask, _NSIG / 8))
 		goto out;
-	if (peek && timeout && zero_timeout(&ts) && ring_is_empty(ctx))
-		ret = 0;
-	else if (unlikely(min_nr < 0 || min_nr > nr))
+	if (unlikely(min_nr < 0 || min_nr > nr))
 		ret = -EINVAL;
 	else
 		ret = c->engine->getevents(c, min_nr, nr, events,

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
 #include <poll.h>
@@ -150,14 +151,28 @@ static size_t pos_total(const struct iovec *v, unsigned n)
 	return t;
 }
 
+/* One entry, read as the kernel reads it: the pointer, then its iocb. */
+static long copy_one(struct iocb **iocbpp, struct iocb **ptrs, struct iocb *cbs)
+{
+	if (uaio__uread(ptrs, iocbpp, sizeof(*ptrs)) ||
+	    uaio__uread(cbs, ptrs[0], sizeof(*cbs)))
+		return 0;
+	return 1;
+}
+
 /*
- * Copy up to SUBMIT_CHUNK iocb pointers and the iocbs they point to, with
- * two system calls when nothing faults; returns how many, from the first,
- * were copied whole (the one after them, if any of n, faulted).
+ * Copy up to n (at most SUBMIT_CHUNK) iocb pointers and the iocbs they
+ * point to; returns how many, from the first, were copied whole (0: the
+ * first faulted).
  *
- * process_vm_readv() costs per remote range (it pins each range's pages),
- * so iocbs close to each other, as in an array, are read as one range,
- * the bytes between them going to a sink.
+ * The kernel reads an entry only once the one before it is queued, so
+ * nothing past a failing entry is touched: the array may end there (a
+ * NULL after the last iocb, with a larger nr).  Plain loads keep to that,
+ * one entry per call; reads through process_vm_readv(), which cannot
+ * fault on what lies past, may read ahead, two system calls for a chunk.
+ * It costs per remote range (it pins each range's pages), so iocbs close
+ * to each other, as in an array, are read as one range, the bytes between
+ * them going to a sink.
  */
 static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 		       struct iocb *cbs)
@@ -166,21 +181,28 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 	unsigned char ord[SUBMIT_CHUNK];
 	struct iovec la = {ptrs, (size_t)n * sizeof(*ptrs)},
 		     ra = {iocbpp, (size_t)n * sizeof(*ptrs)};
-	long np = (long)(uaio__uread_vec(&la, &ra, 1) / sizeof(*ptrs));
 	unsigned nl = 0, nr = 0;
 	uintptr_t end = 0;
 	size_t got;
-	long k;
+	long np, k;
 
+	if (n == 1)
+		return copy_one(iocbpp, ptrs, cbs);
+	if (uaio__surely_mapped(iocbpp, sizeof(*ptrs))) {
+		memcpy(ptrs, iocbpp, sizeof(*ptrs));
+		if (uaio__surely_mapped(ptrs[0], sizeof(*cbs))) {
+			memcpy(cbs, ptrs[0], sizeof(*cbs));
+			return 1;
+		}
+	}
+	np = (long)(uaio__uread_ahead(&la, 1, &ra, 1) / sizeof(*ptrs));
+	if (!np) /* no kernel help, or a fault at once */
+		return copy_one(iocbpp, ptrs, cbs);
 	for (k = 0; k < np && !uaio__unreadable(ptrs[k], sizeof(*cbs)); k++)
 		;
 	np = k;
-	/* Mapped by construction: iocb by iocb, reading nothing between
-	 * them (the gaps may be other objects, or a sanitizer's redzones). */
-	for (k = 0; k < np && uaio__surely_mapped(ptrs[k], sizeof(*cbs)); k++)
-		memcpy(&cbs[k], ptrs[k], sizeof(*cbs));
-	if (k == np)
-		return np;
+	if (!np)
+		return 0;
 	/* Insertion sort by address: a batch is small and mostly sorted
 	 * already. */
 	for (k = 0; k < np; k++) {
@@ -206,7 +228,7 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 		l[nl++] = (struct iovec){&cbs[i], sizeof(struct iocb)};
 		end = p + sizeof(struct iocb);
 	}
-	got = np ? uaio__uread_iov(l, nl, r, nr) : 0;
+	got = uaio__uread_ahead(l, nl, r, nr);
 	if (got < pos_total(l, nl)) {
 		/* A fault: read them one by one, in the caller's order, so
 		 * that the first bad one is known exactly. */
@@ -214,8 +236,8 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 			l[k] = (struct iovec){&cbs[k], sizeof(struct iocb)};
 			r[k] = (struct iovec){ptrs[k], sizeof(struct iocb)};
 		}
-		return (long)(uaio__uread_vec(l, r, (unsigned)np) /
-			      sizeof(struct iocb));
+		got = uaio__uread_ahead(l, (unsigned)np, r, (unsigned)np);
+		return (long)(got / sizeof(struct iocb));
 	}
 	return np;
 }
@@ -229,13 +251,15 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 	struct iocb *ptrs[SUBMIT_CHUNK];
 	struct iocb cbs[SUBMIT_CHUNK];
 	long base = 0, copied = 0;
-	bool short_copy = false;
 	struct fd_memo memo = {.fd = -1};
 	int n = 0, done = 0, ret = 0;
 	bool io_ahead = false;
 
 	if (nr > (long)e->ring.nr)
 		nr = e->ring.nr;
+	/* get_user() of iocbpp[0] faults; iocbpp + i is undefined for NULL. */
+	if (uaio__unreadable(iocbpp, sizeof(*iocbpp)))
+		return -EFAULT;
 	for (long i = 0; i < nr; i++) {
 		struct iocb *user;
 		struct iocb cb;
@@ -244,15 +268,10 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 		if (i == base + copied) {
 			long want =
 			    nr - i < SUBMIT_CHUNK ? nr - i : SUBMIT_CHUNK;
-			if (short_copy) {
-				ret = -EFAULT; /* iocbpp[i] or *iocbpp[i] */
-				break;
-			}
 			base = i;
 			copied = copy_iocbs(iocbpp + i, want, ptrs, cbs);
-			short_copy = copied < want;
 			if (!copied) {
-				ret = -EFAULT;
+				ret = -EFAULT; /* iocbpp[i] or *iocbpp[i] */
 				break;
 			}
 		}
@@ -573,18 +592,30 @@ void emu_kill(struct emu_ctx *e)
 
 bool emu_deadline(const struct timespec *t, struct timespec *deadline)
 {
+	const long long sec_max = LLONG_MAX / 1000000000ll; /* KTIME_SEC_MAX */
 	struct timespec now;
-	long long ns;
+	long long ns, now_ns;
 
 	if (!t)
 		return true;
-	/* No validation, like the kernel: tv_nsec of 2e9 is two seconds,
-	 * and a negative timeout (ktime < 0) waits forever. */
-	ns = (long long)t->tv_sec * 1000000000ll + t->tv_nsec;
-	if (ns < 0)
+	/*
+	 * No validation, like the kernel's timespec64_to_ktime(): tv_nsec of
+	 * 2e9 is two seconds, a tv_sec of KTIME_SEC_MAX or more is KTIME_MAX
+	 * (no timer), and below that the sum wraps as the kernel's does.  A
+	 * negative timeout (ktime < 0) waits forever.
+	 */
+	if (t->tv_sec >= sec_max)
+		return true;
+	ns = (long long)((unsigned long long)t->tv_sec * 1000000000ull +
+			 (unsigned long long)t->tv_nsec);
+	if (ns < 0 || ns == LLONG_MAX)
 		return true;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ns += (long long)now.tv_sec * 1000000000ll + now.tv_nsec;
+	now_ns = (long long)now.tv_sec * 1000000000ll + now.tv_nsec;
+	/* ktime_add_safe() saturates at KTIME_SEC_MAX seconds: forever. */
+	if (ns > LLONG_MAX - now_ns)
+		return true;
+	ns += now_ns;
 	deadline->tv_sec = ns / 1000000000ll;
 	deadline->tv_nsec = ns % 1000000000ll;
 	return false;
@@ -605,6 +636,13 @@ bool emu_time_left(const struct timespec *deadline, struct timespec *left)
 	return true;
 }
 
+/* events + got, except that events may be NULL (io_queue_wait() passes it)
+ * while nothing has been copied, and NULL + 0 is undefined. */
+static struct io_event *events_at(struct io_event *events, long got)
+{
+	return got ? events + got : events;
+}
+
 int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 		  struct io_event *events, const struct timespec *timeout,
 		  const sigset_t *mask)
@@ -617,7 +655,7 @@ int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 	for (;;) {
 		if (e->ops->drain)
 			e->ops->drain(e);
-		ret = ring_reap(&e->ring, events + got, nr - got);
+		ret = ring_reap(&e->ring, events_at(events, got), nr - got);
 		if (ret < 0)
 			return got ? (int)got : ret;
 		got += ret;
@@ -645,7 +683,8 @@ int emu_getevents(struct emu_ctx *e, long min_nr, long nr,
 		if (w == -EINTR) {
 			if (e->ops->drain)
 				e->ops->drain(e);
-			ret = ring_reap(&e->ring, events + got, nr - got);
+			ret = ring_reap(&e->ring, events_at(events, got),
+					nr - got);
 			if (ret > 0)
 				got += ret;
 			return got ? (int)got : -EINTR;

@@ -215,6 +215,20 @@ size_t uaio__uread_iov(const struct iovec *local, unsigned nl,
 	return copy_iov(local, nl, remote, nr, uaio__unreadable);
 }
 
+size_t uaio__uread_ahead(const struct iovec *local, unsigned nl,
+			 const struct iovec *remote, unsigned nr)
+{
+	ssize_t r;
+	int err;
+
+	if (pvm_unavailable())
+		return 0;
+	r = process_vm_readv(self(), local, nl, remote, nr, 0);
+	err = errno;
+	pvm_note(r, err);
+	return r < 0 ? 0 : (size_t)r;
+}
+
 size_t uaio__uread_vec(const struct iovec *local, const struct iovec *remote,
 		       unsigned n)
 {

@@ -21,6 +21,12 @@ int uaio__uwrite(void *dst, const void *src, size_t len);
  * bytes copied before the first fault. */
 size_t uaio__uread_iov(const struct iovec *local, unsigned nl,
 		       const struct iovec *remote, unsigned nr);
+/* uaio__uread_iov() for memory read ahead of need, which may lie past the
+ * end of the caller's object: only through the kernel, never with plain
+ * loads (which a sanitizer or valgrind would report); 0 when the kernel
+ * cannot help. */
+size_t uaio__uread_ahead(const struct iovec *local, unsigned nl,
+			 const struct iovec *remote, unsigned nr);
 /* Gather remote[i] into local[i]; the bytes copied before the first fault. */
 size_t uaio__uread_vec(const struct iovec *local, const struct iovec *remote,
 		       unsigned n);

@@ -234,10 +234,13 @@ static int prep_buffers(const struct iocb *cb, struct emu_req *req,
 		 * its array once io_submit returns. */
 		if (n && uaio__uread(req->iov, uv, n * sizeof(*uv)))
 			return -EFAULT;
+		/* copy_iovec_from_user() refuses a negative length in any
+		 * segment before __import_iovec() looks at a pointer. */
+		for (size_t i = 0; i < n; i++)
+			if ((ssize_t)req->iov[i].iov_len < 0)
+				return -EINVAL;
 		for (size_t i = 0; i < n; i++) {
 			size_t len = req->iov[i].iov_len;
-			if ((ssize_t)len < 0)
-				return -EINVAL;
 			/* iovec_from_user() checks the whole length of each
 			 * of several segments before clamping the total. */
 			if (n > 1 && uaio__bad_uptr(req->iov[i].iov_base, len))

@@ -18,6 +18,7 @@
 #include "validation.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 
 static io_context_t ctx;
@@ -149,7 +150,7 @@ static void counts(void)
 
 static void immediate_returns(void)
 {
-	struct timespec zero = {0, 0};
+	struct timespec zero = {0, 0}, ms1 = {0, 1000 * 1000};
 	struct io_event ev[4];
 	struct iocb inflight, done;
 	double t0;
@@ -161,6 +162,9 @@ static void immediate_returns(void)
 	V_RET(io_getevents(ctx, 0, 0, ev, NULL), 0);
 	/* min_nr = 0 returns what there is, here nothing. */
 	V_RET(io_getevents(ctx, 0, 4, ev, NULL), 0);
+	/* A NULL array is fine while there is no event to copy. */
+	V_RET(io_getevents(ctx, 0, 1, NULL, NULL), 0);
+	V_RET(io_getevents(ctx, 0, 1, NULL, &ms1), 0);
 	/* {0,0} is one non-blocking pass. */
 	V_RET(io_getevents(ctx, 1, 4, ev, &zero), 0);
 	V_RET(io_pgetevents(ctx, 1, 4, ev, &zero, NULL), 0);
@@ -264,6 +268,13 @@ static void sigmasks(void)
 	V_RET(io_pgetevents(NULL, 1, 1, &ev, NULL, V_KERNEL_ADDR), -EFAULT);
 	V_RET(io_pgetevents(ctx, 1, 1, &ev, &ms10, (sigset_t *)1), -EFAULT);
 	V_RET(io_pgetevents(ctx, 5, 1, &ev, &ms10, (sigset_t *)1), -EFAULT);
+	/* libaio's peek, {0,0} on an empty ring, comes before the mask is
+	 * read; with an event in the ring the kernel reads it. */
+	V_RET(io_pgetevents(ctx, 1, 1, &ev, &zero, (sigset_t *)1), 0);
+	V_RET(io_pgetevents(ctx, 1, 1, &ev, &zero, V_KERNEL_ADDR), 0);
+	make_pending(&cb);
+	V_RET(io_pgetevents(ctx, 1, 1, &ev, &zero, (sigset_t *)1), -EFAULT);
+	take_pending(&cb);
 	/* A good one works like io_getevents. */
 	V_RET(io_pgetevents(ctx, 1, 1, &ev, &ms10, &set), 0);
 	make_pending(&cb);
@@ -335,6 +346,54 @@ static void unvalidated_timespec(void)
 	}
 }
 
+static void *write_later(void *arg)
+{
+	(void)arg;
+	usleep(300 * 1000);
+	T_ASSERT(write(pfd[1], "x", 1) == 1);
+	return NULL;
+}
+
+/*
+ * timespec64_to_ktime() saturates a tv_sec of KTIME_SEC_MAX (LLONG_MAX /
+ * 1e9) or more to KTIME_MAX, no timer; below that tv_sec * 1e9 + tv_nsec
+ * wraps, and a sum with the clock that overflows saturates too: all of
+ * these wait for the event.  {LONG_MIN, 0} wraps to 0: one pass.
+ */
+static void huge_timespec(void)
+{
+	static const struct timespec forever[] = {
+	    {LONG_MAX, 0},    {LONG_MAX, LONG_MAX},
+	    {18446744074, 0}, /* wraps to 0.29 s */
+	    {9223372035, 0},  /* the sum with the clock overflows */
+	    {0, LONG_MAX},    {1, LONG_MAX},
+	};
+	struct timespec once = {LONG_MIN, 0};
+	struct io_event ev;
+	struct iocb cb;
+	pthread_t th;
+	double t0, dt;
+
+	for (size_t i = 0; i < sizeof(forever) / sizeof(forever[0]); i++) {
+		struct timespec ts = forever[i];
+		start_poll(&cb);
+		T_EQ(pthread_create(&th, NULL, write_later, NULL), 0);
+		t0 = t_now_ms();
+		V_RET(io_getevents(ctx, 1, 1, &ev, &ts), 1);
+		dt = t_now_ms() - t0;
+		T_EQ(pthread_join(th, NULL), 0);
+		T_ASSERT(ev.obj == &cb);
+		if (dt < 250)
+			T_FAIL("{%ld, %ld} waited %.1f ms, expected the event "
+			       "(300 ms)",
+			       (long)ts.tv_sec, ts.tv_nsec, dt);
+		T_ASSERT(read(pfd[0], &ev, 1) == 1);
+	}
+	t0 = t_now_ms();
+	V_RET(io_getevents(ctx, 1, 1, &ev, &once), 0);
+	T_ASSERT(t_now_ms() - t0 < 200);
+}
+
 int main(void)
 {
 	ctx = t_setup(16);
@@ -346,6 +405,7 @@ int main(void)
 	events_buffer();
 	sigmasks();
 	unvalidated_timespec();
+	huge_timespec();
 	events_buffer_short();
 	V_RET(io_destroy(ctx), 0);
 	return 0;

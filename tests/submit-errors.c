@@ -134,6 +134,7 @@ static void call_level(void)
 	V_RET(io_submit(ctx, 0, none), 0);
 	/* The pointer array, then each iocb. */
 	V_RET(io_submit(ctx, 1, NULL), -EFAULT);
+	V_RET(io_submit(ctx, 2, NULL), -EFAULT);
 	V_RET(io_submit(ctx, 1, none), -EFAULT);
 	V_RET(io_submit(ctx, 1, (struct iocb **)V_KERNEL_ADDR), -EFAULT);
 	{
@@ -172,6 +173,24 @@ static void call_level(void)
 			V_RET(io_submit(ctx, 2, arr), 1);
 			drain_one();
 		}
+	}
+	{
+		/*
+		 * Entries are read one by one, up to the first that fails:
+		 * an array may end there, with a larger nr (nothing past it
+		 * is read, which AddressSanitizer checks here).
+		 */
+		struct iocb bad, *ends[2] = {&cb, NULL}, *one[1] = {&bad};
+		prep_read(&cb);
+		V_RET(io_submit(ctx, LONG_MAX, ends), 1);
+		drain_one();
+		prep_read(&bad);
+		bad.aio_lio_opcode = 100;
+		ends[0] = &bad;
+		V_RET(io_submit(ctx, LONG_MAX, ends), -EINVAL);
+		V_RET(io_submit(ctx, 8, one), -EINVAL);
+		ends[0] = NULL;
+		V_RET(io_submit(ctx, 8, ends), -EFAULT);
 	}
 	free(fake);
 }
@@ -578,6 +597,13 @@ static void rw_checks(void)
 		two[1].iov_len = 1ul << 63;
 		io_prep_preadv(&cb, fd, two, 2, 0);
 		REJECT(&cb, -EINVAL, 1);
+		/* Every length is checked before any pointer. */
+		two[0].iov_base = V_KERNEL_ADDR;
+		io_prep_preadv(&cb, fd, two, 2, 0);
+		REJECT(&cb, -EINVAL, 1);
+		io_prep_pwritev(&cb, fd, two, 2, 32768);
+		REJECT(&cb, -EINVAL, 1);
+		two[0].iov_base = area;
 		io_prep_preadv(&cb, fd, two, 1, 0);
 		ACCEPT(&cb, 16);
 		two[0].iov_len = 1ul << 62;
