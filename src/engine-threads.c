@@ -64,6 +64,7 @@ struct tctx {
 	/* The poller: POLL requests and streams waiting to be ready. */
 	struct emu_req *polls;
 	bool poller_started;
+	unsigned poll_adds; /* requests put on polls, ever: the set is stale */
 	pthread_t poller;
 	int pollwake; /* eventfd, made with the poller */
 	struct pollfd *pfds;
@@ -270,6 +271,26 @@ static void enqueue(struct tctx *t, struct emu_req *head, struct emu_req *tail,
 	(void)grow_pool(t, t->queued); /* the first worker already runs */
 }
 
+/*
+ * poll() checks its entries one after the other: bytes that arrive midway
+ * show on the later waiters of their stream only.  Before a read takes
+ * them, every POLL not seen ready looks again (the bytes are still there):
+ * the kernel wakes every waiter of a stream at once.  Under t->lock.
+ */
+static void recheck_polls(struct tctx *t, unsigned n)
+{
+	bool io_ready = false;
+
+	for (unsigned i = 1; i < n && !io_ready; i++)
+		io_ready =
+		    t->pfds[i].revents && t->preqs[i]->opcode != CMD_POLL;
+	for (unsigned i = 1; io_ready && i < n; i++) {
+		if (t->preqs[i]->opcode == CMD_POLL && !t->pfds[i].revents &&
+		    poll(&t->pfds[i], 1, 0) < 0)
+			t->pfds[i].revents = 0;
+	}
+}
+
 static void *poller_main(void *arg);
 
 /* Under t->lock: the poller, started with the first request for it. */
@@ -367,16 +388,24 @@ static void *poller_main(void *arg)
 	pthread_mutex_lock(&t->lock);
 	while (!t->stop) {
 		struct emu_req *done = NULL, *qh = NULL, *qt = NULL;
-		unsigned n = poll_set(t), nq = 0;
+		unsigned n = poll_set(t), nq = 0, adds = t->poll_adds;
 
 		pthread_mutex_unlock(&t->lock);
 		int pr = poll(t->pfds, n, -1);
+		pthread_mutex_lock(&t->lock);
+		/* Requests came since the set was built: look with them too,
+		 * under the lock that adds them, before acting. */
+		if (pr > 0 && adds != t->poll_adds && !t->stop) {
+			n = poll_set(t);
+			pr = poll(t->pfds, n, 0);
+		}
+		if (pr > 0)
+			recheck_polls(t, n);
 		if (pr > 0 && t->pfds[0].revents) {
 			uint64_t v;
 			ssize_t rr = read(t->pollwake, &v, sizeof(v));
 			(void)rr;
 		}
-		pthread_mutex_lock(&t->lock);
 		if (pr <= 0 || t->stop)
 			continue;
 		for (unsigned i = 1; i < n; i++) {
@@ -659,6 +688,7 @@ static void threads_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 			req->state = REQ_POLLING;
 			req->next = t->polls;
 			t->polls = req;
+			t->poll_adds++;
 			kick = true;
 			continue;
 		}

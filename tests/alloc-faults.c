@@ -139,10 +139,15 @@ static void submit_failures(int fd, int dfd, int wfd, bool kernel)
 		if (ret > 0)
 			T_EQ(write(b.p[1], "data", 4), 4);
 		got = ret > 0 ? t_wait_events(ctx, ret, ev, 5000) : 0;
-		if (got != (ret > 0 ? ret : 0))
+		if (got != (ret > 0 ? ret : 0)) {
+			for (int i = 0; i < got; i++)
+				fprintf(stderr,
+					"completed: request %ld, res %ld\n",
+					(long)ev[i].data - 1, (long)ev[i].res);
 			T_FAIL("failure point %ld: %d of %d accepted requests "
-			       "completed",
-			       n, got, ret);
+			       "completed (what failed: %#lx)",
+			       n, got, ret, hit);
+		}
 		for (int i = 0; i < got; i++) {
 			long k = (long)ev[i].data - 1 - first;
 			T_ASSERT(k >= 0 && k < ret && !seen[k]);
