@@ -530,7 +530,7 @@ void emu_iov_advance(struct emu_req *req, size_t n)
 		left -= req->iov[i++].iov_len;
 	memmove(req->iov, req->iov + i, (req->iovcnt - i) * sizeof(*req->iov));
 	req->iovcnt -= i;
-	if (req->iovcnt) {
+	if (req->iovcnt && left) { /* a NULL base may stay as it is */
 		req->iov[0].iov_base = (char *)req->iov[0].iov_base + left;
 		req->iov[0].iov_len -= left;
 	}
