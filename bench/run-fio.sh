@@ -22,14 +22,16 @@ export LC_ALL=C
 usage() {
 	cat <<EOF
 Usage: run-fio.sh [options]
-  --uaio-lib DIR   directory of uaio's libaio.so.1 (default: the first of
-                   ./build*/src under the repository that has one)
+  --uaio-lib DIR   directory of uaio's libaio.so.1 (default: ./build/src,
+                   else the first other ./build*/src under the repository
+                   that has one built without sanitizers)
   --dir DIR        scratch directory (default \$TMPDIR, else /tmp)
   --size SIZE      file size, fio syntax (default 2g)
   --runtime S      seconds per time-based run (default 10)
   --io-size SIZE   bytes read by the uncached job (default 1g)
   --runs N         runs per job and method (default 3)
-  --engines LIST   uaio engines, comma-separated (default kernel,threads,uring)
+  --engines LIST   uaio engines, comma-separated: kernel, threads, uring,
+                   auto (default kernel,threads,uring,auto)
   --jobs LIST      of direct,uncached,cached,direct1,cached1,seqwrite,
                    randwrite (default direct,uncached,cached)
   --quick          --size 256m --runtime 2 --io-size 64m --runs 1
@@ -56,7 +58,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 uaio_lib=
 dir=${TMPDIR:-/tmp}
 size=2g runtime=10 io_size=1g runs=3
-engines=kernel,threads,uring
+engines=kernel,threads,uring,auto
 jobs=direct,uncached,cached
 quick=0 set_size=0 set_runtime=0 set_io=0 set_runs=0
 
@@ -99,7 +101,7 @@ fi
 [[ $runs =~ ^[1-9][0-9]*$ ]] || usage_error "--runs: not a positive number: '$runs'"
 [[ $runtime =~ ^[1-9][0-9]*$ ]] || usage_error "--runtime: not a whole number of seconds: '$runtime'"
 for e in ${engines//,/ }; do
-	case $e in kernel | threads | uring) ;; *) usage_error "--engines: unknown engine '$e'" ;; esac
+	case $e in kernel | threads | uring | auto) ;; *) usage_error "--engines: unknown engine '$e'" ;; esac
 done
 for j in ${jobs//,/ }; do
 	case $j in direct | uncached | cached | direct1 | cached1 | seqwrite | randwrite) ;;
@@ -125,8 +127,10 @@ fi
 fio_bin=$(command -v fio)
 
 if [ -z "$uaio_lib" ]; then
-	for d in "$repo"/build*/src; do
-		if [ -e "$d/libaio.so.1" ]; then
+	# build/ first; a sanitizer build cannot be loaded into fio.
+	for d in "$repo"/build/src "$repo"/build*/src; do
+		if [ -e "$d/libaio.so.1" ] &&
+			! ldd "$d/libaio.so.1" 2>/dev/null | grep -Eq 'lib(a|t|ub)san'; then
 			uaio_lib=$d
 			break
 		fi
