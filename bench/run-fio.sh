@@ -157,7 +157,8 @@ if [ -n "$uaio_lib" ] && [ -e "$uaio_lib/libaio.so.1" ]; then
 	if command -v python3 >/dev/null; then
 		for ((i = 0; i < ${#methods[@]}; i++)); do
 			IFS='|' read -r label ioengine engine <<<"${methods[$i]}"
-			[ "$engine" = - ] && continue
+			# auto runs wherever uaio does.
+			[ "$engine" = - ] || [ "$engine" = auto ] && continue
 			why=$(python3 - "$uaio_lib/libaio.so.1" "$engine" <<'PY'
 import ctypes, sys
 buf = ctypes.create_string_buffer(256)
