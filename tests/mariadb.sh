@@ -29,7 +29,10 @@ pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$scratch"' EXIT
 
 data=$scratch/data sock=$scratch/sock
-server_opts="--no-defaults --datadir=$data --socket=$sock --pid-file=$scratch/pid
+# A tmpdir of its own: a server removes the temporary files it finds there
+# at startup, those of another test's server included.
+mkdir -p "$scratch/tmp"
+server_opts="--no-defaults --datadir=$data --tmpdir=$scratch/tmp --socket=$sock --pid-file=$scratch/pid
  --skip-networking --user=root --innodb-linux-aio=aio --innodb-use-native-aio=1
  --innodb-buffer-pool-size=32M --innodb-log-file-size=16M --innodb-flush-method=O_DIRECT
  --log-error=$scratch/error.log"
@@ -76,10 +79,11 @@ workload() {
 	bootstrap=$scratch/bootstrap.log
 	rm -f "$stats"
 	# shellcheck disable=SC2086
-	run_env mariadb-install-db --no-defaults --datadir="$data" --user=root \
+	run_env mariadb-install-db --no-defaults --datadir="$data" --tmpdir="$scratch/tmp" --user=root \
 		--auth-root-authentication-method=normal --skip-test-db \
 		--innodb-linux-aio=aio >"$bootstrap" 2>&1 ||
-		{ tail -30 "$bootstrap"; fail "mariadb-install-db failed"; }
+		{ grep -E "\[(ERROR|Warning)\]|rror" "$bootstrap" | head -20
+		  tail -30 "$bootstrap"; fail "mariadb-install-db failed"; }
 	start_server
 	sql "CREATE DATABASE w; CREATE TABLE w.t (id INT PRIMARY KEY, v VARCHAR(200)) ENGINE=InnoDB;"
 	sql "SET SESSION max_recursive_iterations = 100000; INSERT INTO w.t WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 20000) SELECT i, SHA2(i, 256) FROM s;"
