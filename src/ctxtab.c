@@ -37,6 +37,9 @@
 
 struct table {
 	unsigned bits;
+	/* The table this one replaced, kept for lookups that may still scan
+	 * it, and so reachable for leak checkers; each is half the next. */
+	struct table *older;
 	_Atomic(struct uaio_ctx *) slot[];
 };
 
@@ -229,6 +232,7 @@ static bool tab_rebuild(unsigned bits)
 			return false;
 		}
 		t->bits = bits;
+		t->older = old;
 	}
 	for (unsigned i = 0; old && i < size_of(old); i++) {
 		struct uaio_ctx *c =
