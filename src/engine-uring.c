@@ -602,7 +602,7 @@ static void drain_kaio(struct shring *sr)
 	struct io_event ev[DRAIN_BATCH];
 	unsigned n;
 
-	if (sr->kaio_state != 1 ||
+	if (__atomic_load_n(&sr->kaio_state, __ATOMIC_ACQUIRE) != 1 ||
 	    !atomic_load_explicit(&sr->kaio.inflight, memory_order_acquire))
 		return;
 	kaio_quiet(&sr->kaio);
