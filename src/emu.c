@@ -321,8 +321,12 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 		if (try_now) {
 			req->path = PATH_INLINE; /* if it completes in there */
 			ret = try_now(e, req, nr);
-			req->path = PATH_ENGINE;
-			memo.kind = req->kind;
+			/* Completed (1), it may already be another thread's:
+			 * not to be touched again. */
+			if (ret != 1) {
+				req->path = PATH_ENGINE;
+				memo.kind = req->kind;
+			}
 			if (ret < 0) {
 				/* Refused: never accepted, its eventfd stays
 				 * quiet. */
