@@ -616,13 +616,8 @@ static void kaio_done(struct emu_req *req, long res)
 static bool route_direct(struct tctx *t, struct emu_req **reqs, int *n)
 {
 	struct emu_req *direct[KAIO_BATCH];
-	int nd = 0, k = 0, took;
+	int nd = kaio_split(reqs, n, direct), k = *n, took;
 
-	for (int i = 0; i < *n; i++)
-		if (nd < KAIO_BATCH && kaio_wants(reqs[i]))
-			direct[nd++] = reqs[i];
-		else
-			reqs[k++] = reqs[i];
 	if (!nd)
 		return true;
 	pthread_mutex_lock(&t->lock);
@@ -630,6 +625,7 @@ static bool route_direct(struct tctx *t, struct emu_req **reqs, int *n)
 		pthread_mutex_unlock(&t->lock);
 		for (int i = 0; i < nd; i++)
 			reqs[k++] = direct[i];
+		*n = k;
 		return false;
 	}
 	t->kaio_n += (unsigned)nd;

@@ -340,13 +340,8 @@ static bool kaio_ready(struct shring *sr)
 static void route_direct(struct uctx *u, struct emu_req **reqs, int *n)
 {
 	struct emu_req *direct[KAIO_BATCH];
-	int nd = 0, k = 0, took;
+	int nd = kaio_split(reqs, n, direct), k = *n, took;
 
-	for (int i = 0; i < *n; i++)
-		if (nd < KAIO_BATCH && kaio_wants(reqs[i]))
-			direct[nd++] = reqs[i];
-		else
-			reqs[k++] = reqs[i];
 	if (!nd)
 		return;
 	atomic_fetch_add_explicit(&u->sr->busy, nd, memory_order_relaxed);

@@ -58,6 +58,19 @@ bool kaio_wants(const struct emu_req *req)
 	}
 }
 
+int kaio_split(struct emu_req **reqs, int *n, struct emu_req **direct)
+{
+	int nd = 0, k = 0;
+
+	for (int i = 0; i < *n; i++)
+		if (nd < KAIO_BATCH && kaio_wants(reqs[i]))
+			direct[nd++] = reqs[i];
+		else
+			reqs[k++] = reqs[i];
+	*n = k;
+	return nd;
+}
+
 int kaio_submit(struct kaio *k, struct emu_req **reqs, int n)
 {
 	struct kiocb_abi cbs[KAIO_BATCH], *ptrs[KAIO_BATCH];

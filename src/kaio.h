@@ -29,6 +29,9 @@ struct kaio {
 int kaio_open(struct kaio *k, unsigned nr, bool resfd);
 /* Whether req is I/O that kernel AIO runs best: O_DIRECT on a file. */
 bool kaio_wants(const struct emu_req *req);
+/* Moves what kaio_wants() (at most KAIO_BATCH) from reqs[0..*n) to direct;
+ * the rest stays in reqs, in order, *n its count; returns how many moved. */
+int kaio_split(struct emu_req **reqs, int *n, struct emu_req **direct);
 /* Submit reqs (at most KAIO_BATCH): how many the kernel took, from the
  * first, or -errno if none. */
 int kaio_submit(struct kaio *k, struct emu_req **reqs, int n);
