@@ -168,7 +168,7 @@ struct uaio_ctx *uaio__ctx_alloc(void)
 		return NULL;
 	c->gen++;
 	c->engine = NULL;
-	c->priv = NULL;
+	uaio__ctx_set_priv(c, NULL);
 	c->reason[0] = '\0';
 	c->hybrid = false;
 	c->stats = NULL;

@@ -111,8 +111,8 @@ static struct emu_req *req_get(struct emu_ctx *e)
 	req->kind = KIND_UNKNOWN;
 	req->path = PATH_ENGINE;
 	req->done = 0;
-	req->eflags = 0;
-	req->owner = 0;
+	/* eflags and owner are the engine's, set under its own lock (a
+	 * scan of its requests may read them while this one is free). */
 	req->iov = req->iov_fast;
 	req->gen++;
 	req->state = REQ_RUNNING; /* the engine says where it waits */
@@ -560,7 +560,7 @@ void emu_discard(struct emu_ctx *e, struct emu_req *req)
 
 struct emu_req *emu_untag(uint64_t tag)
 {
-	struct emu_ctx *e = uaio__ctx_at((unsigned)(tag >> 41))->priv;
+	struct emu_ctx *e = uaio__ctx_priv(uaio__ctx_at((unsigned)(tag >> 41)));
 	struct emu_req *req;
 
 	if (!e)

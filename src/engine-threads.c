@@ -746,7 +746,7 @@ static int threads_setup(struct uaio_ctx *c, unsigned nr_events)
 	t->max = default_threads();
 	if (t->max > t->e.ring.nr)
 		t->max = t->e.ring.nr;
-	c->priv = &t->e;
+	uaio__ctx_set_priv(c, &t->e);
 	atomic_store(&c->handle, (unsigned long)t->e.ring.user);
 	return 0;
 }
@@ -876,7 +876,7 @@ static void threads_destroy(struct uaio_ctx *c)
 	pthread_cond_destroy(&t->kaio_idle);
 	emu_fini(&t->e);
 	free(t);
-	c->priv = NULL;
+	uaio__ctx_set_priv(c, NULL);
 }
 
 const struct uaio_engine uaio__engine_threads = {

@@ -81,7 +81,7 @@ static inline struct uctx *uctx_of(struct emu_ctx *e)
 /* The context a CQE names: alive while it has requests in flight. */
 static struct uctx *uctx_at(unsigned number)
 {
-	return uctx_of((struct emu_ctx *)uaio__ctx_at(number)->priv);
+	return uctx_of((struct emu_ctx *)uaio__ctx_priv(uaio__ctx_at(number)));
 }
 
 static inline uint64_t ud_of(const struct uctx *u, const struct emu_req *r)
@@ -284,7 +284,10 @@ static void queue_reqs(struct uctx *u, struct emu_req **reqs, int n, bool fresh,
 				 ud_of(u, reqs[i]));
 		pthread_mutex_lock(&u->lock);
 		for (int i = 0; i < k; i++) {
-			reqs[i]->eflags |= R_LIVE;
+			/* A fresh request's flags start here, under the lock
+			 * that every reader of them holds. */
+			reqs[i]->eflags =
+			    fresh ? R_LIVE : reqs[i]->eflags | R_LIVE;
 			reqs[i]->owner = owner;
 		}
 		pthread_mutex_unlock(&u->lock);
@@ -818,7 +821,7 @@ static int uring_setup(struct uaio_ctx *c, unsigned nr_events)
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_mutex_init(&u->cancel_lock, NULL);
 	atomic_init(&u->cancel_res, 0);
-	c->priv = &u->e;
+	uaio__ctx_set_priv(c, &u->e);
 	atomic_store(&c->handle, (unsigned long)u->e.ring.user);
 	return 0;
 }
@@ -969,7 +972,7 @@ static void uring_destroy(struct uaio_ctx *c)
 	pthread_mutex_destroy(&u->cancel_lock);
 	emu_fini(&u->e);
 	free(u);
-	c->priv = NULL;
+	uaio__ctx_set_priv(c, NULL);
 }
 
 const struct uaio_engine uaio__engine_uring = {

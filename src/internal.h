@@ -149,6 +149,21 @@ void uaio__ctx_kernel_id(struct uaio_ctx *c, unsigned id, bool live);
 struct uaio_ctx *uaio__ctx_at(unsigned number);
 struct uaio_ctx *uaio__ctx_get_number(unsigned number, unsigned gen);
 /*
+ * The engine's state, published once it is whole: a completion thread that
+ * finds a context by number (uaio__ctx_at) reads it with no lock of the
+ * context's, ordered after io_setup only by the kernel (an SQE before its
+ * CQE), which ThreadSanitizer cannot see.
+ */
+static inline void *uaio__ctx_priv(struct uaio_ctx *c)
+{
+	return __atomic_load_n(&c->priv, __ATOMIC_ACQUIRE);
+}
+
+static inline void uaio__ctx_set_priv(struct uaio_ctx *c, void *priv)
+{
+	__atomic_store_n(&c->priv, priv, __ATOMIC_RELEASE);
+}
+/*
  * A kernel-engine context found under handle whose ring the program moved
  * away (mremap): the ring there now, if any, is another's (the kernel's
  * index in its id field says whose).  Then c leaves the registry until a

@@ -48,8 +48,9 @@ static void *reaper_main(void *arg)
 				    strerror((int)-n));
 			return NULL;
 		}
+		/* Acquire: pairs with kaio_submit() (see there). */
 		atomic_fetch_sub_explicit(&rp.k.inflight, n,
-					  memory_order_relaxed);
+					  memory_order_acquire);
 		for (long i = 0; i < n; i++) {
 			struct emu_req *req = emu_untag((uint64_t)ev[i].data);
 

@@ -105,7 +105,12 @@ int kaio_submit(struct kaio *k, struct emu_req **reqs, int n)
 		}
 		ptrs[i] = cb;
 	}
-	atomic_fetch_add_explicit(&k->inflight, n, memory_order_relaxed);
+	/*
+	 * Release, and acquire where events are reaped: the kernel orders
+	 * an event after its submission, but ThreadSanitizer sees only
+	 * this, and the reaping thread reads and frees the requests.
+	 */
+	atomic_fetch_add_explicit(&k->inflight, n, memory_order_release);
 	r = sys_io_submit(k->ctx, n, ptrs);
 	if (r < n) {
 		atomic_fetch_sub_explicit(&k->inflight, n - (r > 0 ? r : 0),
@@ -134,7 +139,7 @@ unsigned kaio_reap(struct kaio *k, struct io_event *ev, unsigned n)
 	pthread_mutex_unlock(&k->reap_lock);
 	if (got)
 		atomic_fetch_sub_explicit(&k->inflight, got,
-					  memory_order_relaxed);
+					  memory_order_acquire);
 	return got;
 }
 
