@@ -10,13 +10,6 @@
 #include <sys/eventfd.h>
 #include <sys/wait.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define T_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define T_TSAN 1
-#endif
-#endif
 #ifdef T_TSAN
 /*
  * ThreadSanitizer cannot follow threads started in the child of a

@@ -15,6 +15,16 @@
 
 #define T_SKIP 77
 
+/* Built with ThreadSanitizer: a few checks its runtime's own thread or its
+ * limits make meaningless say so and step aside. */
+#if defined(__SANITIZE_THREAD__)
+#define T_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define T_TSAN 1
+#endif
+#endif
+
 /* Fail the test with a message and the source line. */
 #define T_FAIL(...)                                                            \
 	do {                                                                   \
