@@ -424,13 +424,24 @@ int emu_write_inline(struct emu_ctx *e, struct emu_req *req)
 
 	if ((req->opcode != CMD_PWRITE && req->opcode != CMD_PWRITEV) ||
 	    (req->fd_flags & (O_DIRECT | O_DSYNC)) ||
-	    (req->rw_flags & (RWF_DSYNC | RWF_SYNC)) ||
+	    (req->rw_flags & (RWF_DSYNC | RWF_SYNC)))
+		return 0;
+	/*
+	 * Only what cannot wait for a reader: not a pipe, FIFO, socket or
+	 * tty.  Those refuse a write at an offset (ESPIPE, no FMODE_PWRITE),
+	 * so the write itself tells, without an fstat() per request (a system
+	 * call costs microseconds in some virtual machines).  At offset -1 it
+	 * would write at the file position: looked up first.
+	 */
+	if ((req->offset < 0 || req->kind != KIND_UNKNOWN) &&
 	    emu_kind(req) != KIND_FILE)
 		return 0;
 	/* RWF_NOWAIT too: it cannot block, and io_uring would turn the
 	 * EOPNOTSUPP of a write path that refuses it into EAGAIN. */
 	r = pwritev2(req->fd, req->iov, req->iovcnt, req->offset,
 		     req->rw_flags);
+	if (r < 0 && errno == ESPIPE && req->kind == KIND_UNKNOWN)
+		return 0; /* a stream: the engine's */
 	if (r < 0 && errno == EOPNOTSUPP && (req->rw_flags & RWF_NOWAIT) &&
 	    nowait_refused(req))
 		return -EOPNOTSUPP;
