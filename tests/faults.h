@@ -17,6 +17,7 @@
 #include "faultfs.h"
 
 #include <limits.h>
+#include <poll.h>
 #include <linux/loop.h>
 #include <sched.h>
 #include <signal.h>
@@ -115,32 +116,50 @@ static inline struct t_res t_res_now(void)
  * The baseline of descriptors and threads, taken once the library has
  * started what it may keep for the life of the process rather than for
  * a context (an engine may share rings, and their threads, between
- * contexts): contexts that each leave a request in flight when io_submit
- * returns, reaped and destroyed first.
+ * contexts): contexts that each leave requests in flight when io_submit
+ * returns, reaped and destroyed first.  A POLL of an empty pipe surely is
+ * (an O_DIRECT read may be done already), on every shared ring.
  */
 static inline struct t_res t_res_baseline(void)
 {
 	enum { N = 8 };
 	io_context_t ctx[N] = {0};
-	struct iocb cb[N], *p[N];
+	struct iocb cb[N][2], *p[N][2];
 	unsigned char *buf = t_aligned(4096, 4096 * N);
-	int fd = t_scratch_file(4096 * N, O_DIRECT);
-	struct io_event ev;
+	int fd = t_scratch_file(4096 * N, O_DIRECT), pfd[2];
+	struct io_event ev[2];
 
+	if (pipe(pfd))
+		T_FAIL("pipe: %s", strerror(errno));
 	for (int i = 0; i < N; i++) {
 		ctx[i] = t_setup(4);
-		io_prep_pread(&cb[i], fd, buf + 4096 * i, 4096, 4096 * i);
-		p[i] = &cb[i];
-		if (io_submit(ctx[i], 1, &p[i]) != 1)
+		io_prep_pread(&cb[i][0], fd, buf + 4096 * i, 4096, 4096 * i);
+		io_prep_poll(&cb[i][1], pfd[0], POLLIN);
+		p[i][0] = &cb[i][0];
+		p[i][1] = &cb[i][1];
+		if (io_submit(ctx[i], 2, p[i]) != 2)
 			T_FAIL("io_submit before the baseline");
 	}
+	if (write(pfd[1], "x", 1) != 1)
+		T_FAIL("write: %s", strerror(errno));
 	for (int i = 0; i < N; i++) {
-		t_reap(ctx[i], 1, &ev);
+		t_reap(ctx[i], 2, ev);
 		T_EQ(io_destroy(ctx[i]), 0);
 	}
+	close(pfd[0]);
+	close(pfd[1]);
 	close(fd);
 	free(buf);
-	return t_res_now();
+	/* Threads joined by io_destroy may stay listed for a moment. */
+	struct t_res r = t_res_now(), prev;
+	for (int stable = 0, k = 0; stable < 3 && k < 200; k++) {
+		t_sleep_ms(10);
+		prev = r;
+		r = t_res_now();
+		stable =
+		    r.fds == prev.fds && r.tasks == prev.tasks ? stable + 1 : 0;
+	}
+	return r;
 }
 
 /* A thread that was joined may stay listed for a moment: up to 2 s. */
