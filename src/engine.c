@@ -38,13 +38,15 @@ static const struct uaio_engine *const engines[] = {
 
 static bool debug_on(void)
 {
-	static int on = -1;
+	static int on = -1; /* any thread may be first: atomic */
+	int r = __atomic_load_n(&on, __ATOMIC_RELAXED);
 
-	if (on < 0) {
+	if (r < 0) {
 		const char *s = uaio__getenv("UAIO_DEBUG");
-		on = s && *s && strcmp(s, "0") != 0;
+		r = s && *s && strcmp(s, "0") != 0;
+		__atomic_store_n(&on, r, __ATOMIC_RELAXED);
 	}
-	return on;
+	return r;
 }
 
 void uaio__debug(const char *fmt, ...)
