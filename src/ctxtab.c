@@ -61,8 +61,7 @@ static unsigned nblocks, nallocated;
 static struct uaio_ctx **kernel_ids;
 static unsigned nkernel_ids;
 /* The last context this thread took a reference on, until it puts one. */
-static __thread struct uaio_ctx *held
-    __attribute__((tls_model("initial-exec")));
+static __thread struct uaio_ctx *held UAIO_TLS_IE;
 
 static inline unsigned size_of(const struct table *t)
 {

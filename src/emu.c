@@ -51,6 +51,7 @@ int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events,
 	atomic_init(&e->waiters, 0);
 	atomic_init(&e->fd_waiters, 0);
 	atomic_init(&e->dead, false);
+	atomic_init(&e->read_misses, 0);
 	return 0;
 }
 
@@ -115,12 +116,16 @@ static struct emu_req *req_get(struct emu_ctx *e)
 	 * scan of its requests may read them while this one is free). */
 	req->iov = req->iov_fast;
 	req->gen++;
-	req->state = REQ_RUNNING; /* the engine says where it waits */
+	/* The engine says where it waits. */
+	atomic_store_explicit(&req->state, REQ_RUNNING, memory_order_release);
 	req->submitter = uaio__tid();
 	return req;
 }
 
-static void req_put(struct emu_ctx *e, struct emu_req *req)
+/* What a request holds, let go before it goes back to the free list.
+ * Release stores: io_cancel's scan (emu_find) reads them without a lock
+ * and confirms what it found under the engine's. */
+static void req_release(struct emu_req *req)
 {
 	if (req->resfd >= 0)
 		close(req->resfd);
@@ -128,12 +133,24 @@ static void req_put(struct emu_ctx *e, struct emu_req *req)
 		close(req->fd);
 	if (req->iov != req->iov_fast)
 		free(req->iov);
-	req->state = REQ_FREE;
-	req->obj = NULL;
+	atomic_store_explicit(&req->state, REQ_FREE, memory_order_release);
+	atomic_store_explicit(&req->obj, NULL, memory_order_release);
+}
+
+/* Back to the free list: first..last, linked by next. */
+static void free_push(struct emu_ctx *e, struct emu_req *first,
+		      struct emu_req *last)
+{
 	pthread_mutex_lock(&e->free_lock);
-	req->next = e->free;
-	e->free = req;
+	last->next = e->free;
+	e->free = first;
 	pthread_mutex_unlock(&e->free_lock);
+}
+
+static void req_put(struct emu_ctx *e, struct emu_req *req)
+{
+	req_release(req);
+	free_push(e, req, req);
 }
 
 #define SUBMIT_CHUNK 64
@@ -367,30 +384,64 @@ void emu_wake(struct emu_ctx *e)
 		emu_wake_default(e);
 }
 
-void emu_complete(struct emu_ctx *e, struct emu_req *req, long res)
+#define COMPLETE_BATCH 32
+
+/* Up to COMPLETE_BATCH: one lock of the free list, one publish, one wake. */
+static void complete_some(struct emu_ctx *e, struct emu_req *const *reqs,
+			  const long *res, unsigned n)
 {
-	struct io_event ev = {
-	    .data = (void *)(uintptr_t)req->data,
-	    .obj = req->obj,
-	    .res = (unsigned long)res,
-	    .res2 = 0,
-	};
+	struct io_event ev[COMPLETE_BATCH];
+	int resfd[COMPLETE_BATCH];
+	unsigned nfd = 0;
 
-	int resfd = req->resfd;
+	for (unsigned i = 0; i < n; i++) {
+		struct emu_req *req = reqs[i];
 
-	if (unlikely(e->ctx->stats))
-		uaio__stats_completed(e->ctx, req->t_submit, res, req->path);
-	/* The request is free before its slot is: a slot always finds one. */
-	req->resfd = -1;
-	req_put(e, req);
-	ring_publish(&e->ring, &ev, 1);
-	if (resfd >= 0) {
-		/* After the event is in the ring: a reader of the eventfd then
-		 * finds it with a non-blocking io_getevents. */
-		uaio__signal_eventfd(resfd);
-		close(resfd);
+		ev[i] = (struct io_event){
+		    .data = (void *)(uintptr_t)req->data,
+		    .obj = req->obj,
+		    .res = (unsigned long)res[i],
+		    .res2 = 0,
+		};
+		if (unlikely(e->ctx->stats))
+			uaio__stats_completed(e->ctx, req->t_submit, res[i],
+					      req->path);
+		if (req->resfd >= 0) {
+			resfd[nfd++] = req->resfd;
+			req->resfd = -1;
+		}
+		req_release(req);
+		req->next = i + 1 < n ? reqs[i + 1] : NULL;
+	}
+	/* The requests are free before their slots are: a slot always
+	 * finds one. */
+	free_push(e, reqs[0], reqs[n - 1]);
+	ring_publish(&e->ring, ev, n);
+	for (unsigned i = 0; i < nfd; i++) {
+		/* After the event is in the ring: a reader of the eventfd
+		 * then finds it with a non-blocking io_getevents. */
+		uaio__signal_eventfd(resfd[i]);
+		close(resfd[i]);
 	}
 	emu_wake(e);
+}
+
+void emu_complete_many(struct emu_ctx *e, struct emu_req *const *reqs,
+		       const long *res, unsigned n)
+{
+	while (n) {
+		unsigned k = n < COMPLETE_BATCH ? n : COMPLETE_BATCH;
+
+		complete_some(e, reqs, res, k);
+		reqs += k;
+		res += k;
+		n -= k;
+	}
+}
+
+void emu_complete(struct emu_ctx *e, struct emu_req *req, long res)
+{
+	complete_some(e, &req, &res, 1);
 }
 
 /*
@@ -468,18 +519,49 @@ void emu_write_failed(const struct emu_req *req, long res)
 		kill(getpid(), SIGXFSZ); /* its thread is gone */
 }
 
+/*
+ * A try that finds nothing costs a system call on top of the engine's.
+ * After EMU_MISS_RUN misses in a row (data the page cache does not hold),
+ * only one lone read in EMU_MISS_PROBE is tried, so that the context
+ * notices when its reads are cached again; any hit ends the run.
+ */
+#define EMU_MISS_RUN 8
+#define EMU_MISS_PROBE 16
+
+static bool read_worth_trying(struct emu_ctx *e)
+{
+	unsigned m =
+	    atomic_load_explicit(&e->read_misses, memory_order_relaxed);
+
+	if (m < EMU_MISS_RUN)
+		return true;
+	if (++m >= EMU_MISS_RUN + EMU_MISS_PROBE)
+		m = EMU_MISS_RUN - 1; /* this one probes */
+	atomic_store_explicit(&e->read_misses, m, memory_order_relaxed);
+	return m < EMU_MISS_RUN;
+}
+
 int emu_read_inline(struct emu_ctx *e, struct emu_req *req)
 {
 	ssize_t r;
 	size_t want;
+	unsigned m;
 
 	if ((req->opcode != CMD_PREAD && req->opcode != CMD_PREADV) ||
-	    (req->fd_flags & O_DIRECT) || (req->rw_flags & RWF_NOWAIT))
+	    (req->fd_flags & O_DIRECT) || (req->rw_flags & RWF_NOWAIT) ||
+	    !read_worth_trying(e))
 		return 0;
 	r = preadv2(req->fd, req->iov, req->iovcnt, req->offset,
 		    req->rw_flags | RWF_NOWAIT);
-	if (r < 0)
+	m = atomic_load_explicit(&e->read_misses, memory_order_relaxed);
+	if (r < 0) {
+		if (errno == EAGAIN && m < EMU_MISS_RUN)
+			atomic_store_explicit(&e->read_misses, m + 1,
+					      memory_order_relaxed);
 		return 0; /* EAGAIN, or an error the engine reports its way */
+	}
+	if (m)
+		atomic_store_explicit(&e->read_misses, 0, memory_order_relaxed);
 	want = emu_iov_len(req);
 	/* Nothing asked: preadv2() did not even look at the file. */
 	if (!want)

@@ -119,6 +119,9 @@ struct emu_ctx {
 	struct fd_waiter *fdw;
 	pthread_mutex_t fdw_lock;
 	_Atomic bool dead;
+	/* Lone reads tried inside io_submit that found nothing, in a row
+	 * (emu_read_inline); approximate, never locked. */
+	_Atomic unsigned read_misses;
 };
 
 int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events,
@@ -163,12 +166,17 @@ void emu_write_failed(const struct emu_req *req, long res);
  * A buffered read tried inside io_submit with RWF_NOWAIT (auto): 1 when the
  * page cache (or a stream's buffer) served it and it completed, 0 when the
  * rest must wait (a file's read moved on past what it got, req->done), as
- * must anything that failed.
+ * must anything that failed.  After a run of reads that found nothing,
+ * most are not tried (0 at once): see EMU_MISS_RUN.
  */
 int emu_read_inline(struct emu_ctx *e, struct emu_req *req);
 
 /* Publish the event for req, signal its eventfd, free req and its slot. */
 void emu_complete(struct emu_ctx *e, struct emu_req *req, long res);
+/* The same for n requests of e at once (a drain of the engine's
+ * completions): one publish and one wake-up for all. */
+void emu_complete_many(struct emu_ctx *e, struct emu_req *const *reqs,
+		       const long *res, unsigned n);
 /* Drop an accepted req without an event (io_destroy discards them), but
  * signal its eventfd: the kernel's aio_complete() still does, into the
  * dying ring, for what io_destroy cancels or waits for. */

@@ -102,8 +102,8 @@ struct thread_state {
 	struct known *ctxs;
 };
 
-static __thread struct thread_state ts;
-static __thread bool exiting;
+static __thread struct thread_state ts UAIO_TLS_IE;
+static __thread bool exiting UAIO_TLS_IE;
 static pthread_key_t exit_key;
 static bool exit_key_ok;
 static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
@@ -221,15 +221,49 @@ static void prep_sqe(struct io_uring_sqe *sqe, const struct emu_req *req,
 	sqe->user_data = ud;
 }
 
-/* Complete (or, once dead, discard) a request that will not reach, or not
- * come back from, the kernel. */
+/* Complete (or, once dead, discard) n requests of u that will not reach,
+ * or not come back from, the kernel. */
+static void finish_many(struct uctx *u, struct emu_req **reqs, long *res,
+			unsigned n)
+{
+	atomic_fetch_sub_explicit(&u->sr->busy, n, memory_order_release);
+	if (atomic_load(&u->e.dead)) {
+		for (unsigned i = 0; i < n; i++)
+			emu_discard(&u->e, reqs[i]);
+	} else {
+		emu_complete_many(&u->e, reqs, res, n);
+	}
+}
+
 static void finish(struct uctx *u, struct emu_req *req, long res)
 {
-	atomic_fetch_sub_explicit(&u->sr->busy, 1, memory_order_release);
-	if (atomic_load(&u->e.dead))
-		emu_discard(&u->e, req);
-	else
-		emu_complete(&u->e, req, res);
+	finish_many(u, &req, &res, 1);
+}
+
+/* Completions gathered by a drain, finished a context's run at a time. */
+struct done {
+	unsigned n;
+	struct uctx *u[DRAIN_BATCH];
+	struct emu_req *req[DRAIN_BATCH];
+	long res[DRAIN_BATCH];
+};
+
+static void done_add(struct done *d, struct uctx *u, struct emu_req *req,
+		     long res)
+{
+	d->u[d->n] = u;
+	d->req[d->n] = req;
+	d->res[d->n++] = res;
+}
+
+static void done_finish(struct done *d)
+{
+	for (unsigned i = 0, j; i < d->n; i = j) {
+		for (j = i + 1; j < d->n && d->u[j] == d->u[i]; j++)
+			;
+		finish_many(d->u[i], d->req + i, d->res + i, j - i);
+	}
+	d->n = 0;
 }
 
 static void cancel_result(uint64_t ud, int res);
@@ -588,16 +622,11 @@ void uring__resubmit(struct shring *sr)
 	}
 }
 
-struct done {
-	struct uctx *u;
-	struct emu_req *req;
-	long res;
-};
-
 /* Under cq_lock: publish what kernel AIO completed for auto's contexts. */
 static void drain_kaio(struct shring *sr)
 {
 	struct io_event ev[DRAIN_BATCH];
+	struct done done;
 	unsigned n;
 
 	if (__atomic_load_n(&sr->kaio_state, __ATOMIC_ACQUIRE) != 1 ||
@@ -605,13 +634,15 @@ static void drain_kaio(struct shring *sr)
 		return;
 	kaio_quiet(&sr->kaio);
 	while ((n = kaio_reap(&sr->kaio, ev, DRAIN_BATCH))) {
+		done.n = 0;
 		for (unsigned i = 0; i < n; i++) {
 			struct emu_req *req = emu_untag((uint64_t)ev[i].data);
 
 			if (req) /* cannot fail: it holds its slot */
-				finish(uctx_of(req->ectx), req,
-				       (long)ev[i].res);
+				done_add(&done, uctx_of(req->ectx), req,
+					 (long)ev[i].res);
 		}
+		done_finish(&done);
 	}
 }
 
@@ -623,7 +654,7 @@ static void drain_kaio(struct shring *sr)
 void uring__drain(struct shring *sr, bool try)
 {
 	struct io_uring_cqe *cqes[DRAIN_BATCH];
-	struct done done[DRAIN_BATCH];
+	struct done done;
 	bool kick = false;
 	unsigned n;
 
@@ -633,8 +664,7 @@ void uring__drain(struct shring *sr, bool try)
 		return;
 	ur_draining(sr, true);
 	while ((n = io_uring_peek_batch_cqe(&sr->ring, cqes, DRAIN_BATCH))) {
-		unsigned nd = 0;
-
+		done.n = 0;
 		for (unsigned i = 0; i < n; i++) {
 			uint64_t ud = cqes[i]->user_data;
 			int r = cqes[i]->res;
@@ -667,14 +697,13 @@ void uring__drain(struct shring *sr, bool try)
 				resub_push(sr, req);
 				kick = true;
 			} else if (what == SETTLE_DONE) {
-				done[nd++] = (struct done){u, req, out};
+				done_add(&done, u, req, out);
 			}
 		}
 		io_uring_cq_advance(&sr->ring, n);
-		for (unsigned i = 0; i < nd; i++) {
-			emu_write_failed(done[i].req, done[i].res);
-			finish(done[i].u, done[i].req, done[i].res);
-		}
+		for (unsigned i = 0; i < done.n; i++)
+			emu_write_failed(done.req[i], done.res[i]);
+		done_finish(&done);
 	}
 	drain_kaio(sr);
 	pthread_mutex_unlock(&sr->cq_lock);

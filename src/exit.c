@@ -48,8 +48,7 @@
 #define WATCH_MAX_MS 250
 
 /* 1: a program thread counted in live_callers; -1: one of uaio's. */
-__thread signed char uaio__caller_state
-    __attribute__((tls_model("initial-exec")));
+__thread signed char uaio__caller_state UAIO_TLS_IE;
 #define caller_state uaio__caller_state
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -61,7 +60,7 @@ static bool watcher_running;
 static pthread_key_t caller_key;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 /* The thread's id, cached; the forked child's thread gets its own. */
-static __thread pid_t my_tid;
+static __thread pid_t my_tid UAIO_TLS_IE;
 
 struct start {
 	void *(*fn)(void *);

@@ -187,13 +187,19 @@ static inline bool uaio__ctx_dead(const struct uaio_ctx *c)
 }
 
 /*
+ * Initial-exec TLS for what the hot path reads: no __tls_get_addr call per
+ * access.  Only small variables (a few dozen bytes in all), which fit the
+ * static TLS that glibc keeps spare for libraries loaded with dlopen().
+ */
+#define UAIO_TLS_IE __attribute__((tls_model("initial-exec")))
+
+/*
  * exit.c: the process around the contexts.  Threads of the program that
  * call uaio are noted (a TLS flag on the hot path), so that uaio's own
  * threads, started by uaio__spawn(), never keep the process alive once
  * the program's last thread has ended.
  */
-extern __thread signed char uaio__caller_state
-    __attribute__((tls_model("initial-exec")));
+extern __thread signed char uaio__caller_state UAIO_TLS_IE;
 void uaio__note_caller_slow(void);
 static inline void uaio__note_caller(void)
 {

@@ -26,7 +26,7 @@
 
 #include "uaccess.h"
 
-static __thread uintptr_t stack_lo, stack_top;
+static __thread uintptr_t stack_lo UAIO_TLS_IE, stack_top UAIO_TLS_IE;
 static _Atomic int pvm_state;  /* 0 unknown, 1 works, -1 unavailable */
 static _Atomic pid_t self_pid; /* glibc no longer caches getpid() */
 static pthread_once_t pid_once = PTHREAD_ONCE_INIT;

@@ -26,7 +26,7 @@ static _Atomic unsigned next_ring;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 /* Set while this thread drains a ring: wake-ups wait for the unlock. */
-static __thread bool draining_here;
+static __thread bool draining_here UAIO_TLS_IE;
 
 static void forget_rings(void)
 {

@@ -396,7 +396,7 @@ int uaio__prep_iocb(struct iocb *user, const struct iocb *cb,
 		if (uaio__uwrite(&user->key, &zero, sizeof(zero)))
 			return -EFAULT;
 	}
-	req->obj = user;
+	atomic_store_explicit(&req->obj, user, memory_order_release);
 	req->data = (uint64_t)(uintptr_t)cb->data;
 	req->opcode = cb->aio_lio_opcode;
 	req->rw_flags = 0;

@@ -26,7 +26,7 @@ struct fd_waiter {
 	struct fd_waiter *next;
 };
 
-static __thread int thread_efd = -1;
+static __thread int thread_efd UAIO_TLS_IE = -1;
 static pthread_key_t efd_key;
 static pthread_once_t efd_once = PTHREAD_ONCE_INIT;
 static bool efd_key_ok;

@@ -8,12 +8,18 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <uaio.h>
 #include <unistd.h>
 
 #include "helpers.h"
+
+#ifndef RWF_NOWAIT
+#define RWF_NOWAIT 0x08
+#endif
 
 #define N 8
 #define BS 4096
@@ -24,6 +30,16 @@ struct paths {
 };
 
 static char stats_path[4096];
+static atomic_long nowait_reads;
+
+/* Ours, ahead of the C library's: counts the reads tried without waiting. */
+ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	if (flags & RWF_NOWAIT)
+		atomic_fetch_add(&nowait_reads, 1);
+	/* On 64 bits, the offset's high half is 0. */
+	return syscall(SYS_preadv2, fd, iov, cnt, (long)off, 0L, flags);
+}
 
 /* The kernel gives this process a kernel AIO context (no seccomp filter,
  * fs.aio-max-nr not used up). */
@@ -109,6 +125,56 @@ static struct paths run(int fd, bool write, unsigned char *buf)
 	return run_as(fd, write, buf, false);
 }
 
+#define LONE 64
+
+/* LONE reads, one per io_submit, each reaped before the next. */
+static void lone_reads(io_context_t ctx, int fd, unsigned char *buf)
+{
+	for (int i = 0; i < LONE; i++) {
+		/* 37 is prime to the file's 256 pages: LONE pages apart. */
+		long long off = (long long)(i * 37 % (FILE_SIZE / BS)) * BS;
+		struct iocb cb, *p = &cb;
+		struct io_event ev;
+
+		io_prep_pread(&cb, fd, buf, BS, off);
+		T_EQ(io_submit(ctx, 1, &p), 1);
+		T_EQ(io_getevents(ctx, 1, 1, &ev, NULL), 1);
+		T_EQ((long)ev.res, BS);
+		T_EQ(buf[100], t_pattern((uint64_t)off + 100));
+	}
+}
+
+/*
+ * A try that finds nothing costs a system call: after a run of lone reads
+ * the page cache does not hold, most are not tried inside io_submit (one
+ * in 16 still is); once the data is cached again, a try finds it and the
+ * reads are done inside io_submit again.
+ */
+static void miss_run(int fd, unsigned char *buf)
+{
+	io_context_t ctx = 0;
+	long tries;
+	struct paths got;
+
+	T_EQ(io_setup(4, &ctx), 0);
+	T_EQ(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	atomic_store(&nowait_reads, 0);
+	lone_reads(ctx, fd, buf);
+	tries = atomic_load(&nowait_reads);
+	/* 8 in a row, then one in 16 of the other 56 */
+	T_ASSERT(tries >= 8 && tries <= 8 + 56 / 16 + 1);
+	for (long off = 0; off < FILE_SIZE; off += BS)
+		T_EQ(pread(fd, buf, BS, off), BS);
+	lone_reads(ctx, fd, buf);
+	T_EQ(io_destroy(ctx), 0);
+	got = last_paths();
+	/* At most 15 go to the engine before a try finds the cache. */
+	T_ASSERT(got.inline_ >= LONE - 15 && got.inline_ <= LONE);
+	printf("lone uncached reads: %ld of %d tried inside io_submit; then "
+	       "cached: %ld inside io_submit\n",
+	       tries, LONE, got.inline_);
+}
+
 int main(void)
 {
 	const char *dir = getenv("TMPDIR");
@@ -162,6 +228,8 @@ int main(void)
 	T_ASSERT(got.engine >= 1 && got.kernel_aio == 0);
 	printf("uncached reads: engine %ld, inside io_submit %ld\n", got.engine,
 	       got.inline_);
+	if (uaio_probe("uring", NULL, 0) == 0)
+		miss_run(fd, buf);
 
 	/* Each read's first page cached, its second not: the cached part
 	 * is taken without waiting, the rest comes from the disk; each read
