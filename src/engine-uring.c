@@ -629,10 +629,11 @@ static void drain_kaio(struct shring *sr)
 	struct done done;
 	unsigned n;
 
-	if (__atomic_load_n(&sr->kaio_state, __ATOMIC_ACQUIRE) != 1 ||
-	    !atomic_load_explicit(&sr->kaio.inflight, memory_order_acquire))
+	/* The eventfd is left as it is: io_uring's poll of it fires at each
+	 * completion whatever its count, and a waiter in ur_wait() clears it
+	 * before it looks at the kernel's ring. */
+	if (!ur_kaio_busy(sr))
 		return;
-	kaio_quiet(&sr->kaio);
 	while ((n = kaio_reap(&sr->kaio, ev, DRAIN_BATCH))) {
 		done.n = 0;
 		for (unsigned i = 0; i < n; i++) {
@@ -720,7 +721,9 @@ static void uring_drain_ctx(struct emu_ctx *e)
 {
 	struct shring *sr = uctx_of(e)->sr;
 
-	if (ur_cq_pending(sr))
+	/* ur_wait() may wake for kernel AIO before io_uring's poll of its
+	 * eventfd has posted anything. */
+	if (ur_cq_pending(sr) || (ur_kaio_busy(sr) && kaio_pending(&sr->kaio)))
 		uring__drain(sr, false);
 }
 

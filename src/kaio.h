@@ -37,8 +37,18 @@ int kaio_split(struct emu_req **reqs, int *n, struct emu_req **direct);
 int kaio_submit(struct kaio *k, struct emu_req **reqs, int n);
 /* Up to n completions, from the kernel's ring, without a system call. */
 unsigned kaio_reap(struct kaio *k, struct io_event *ev, unsigned n);
-/* Clear the eventfd before reaping, so that a later completion sets it. */
+/* Clear the eventfd before looking at the ring (kaio_pending()), so that
+ * a later completion sets it. */
 void kaio_quiet(struct kaio *k);
+
+/* Whether the kernel's ring holds completions not reaped yet (k open). */
+static inline bool kaio_pending(const struct kaio *k)
+{
+	const struct aio_ring *r = (const struct aio_ring *)k->ctx;
+
+	return __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) !=
+	       __atomic_load_n(&r->head, __ATOMIC_RELAXED);
+}
 
 /*
  * kaio-reaper.c: one kernel AIO context for the whole process, whose

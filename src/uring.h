@@ -131,6 +131,13 @@ static inline bool ur_cq_pending(struct shring *sr)
 	       __atomic_load_n(sr->ring.cq.khead, __ATOMIC_ACQUIRE);
 }
 
+/* auto: whether kernel AIO requests are in flight on the ring's context. */
+static inline bool ur_kaio_busy(struct shring *sr)
+{
+	return __atomic_load_n(&sr->kaio_state, __ATOMIC_ACQUIRE) == 1 &&
+	       atomic_load_explicit(&sr->kaio.inflight, memory_order_acquire);
+}
+
 /* Under sq_lock: an SQE, flushing the queue to make room. */
 struct io_uring_sqe *ur_sqe(struct shring *sr);
 /* Under sq_lock: hand every queued SQE to the kernel. */

@@ -12,6 +12,8 @@
  *    it cancels only polls) and the request completes when released; the
  *    emulated engines may cancel it (-EINPROGRESS, res -ECANCELED at
  *    once, as uaio(7) says);
+ *  - a thread waiting in io_getevents meanwhile wakes for the context's
+ *    other completions and for a signal;
  *  - io_destroy waits for it: when io_destroy returns, the read has
  *    filled the buffer;
  *  - when the file system dies (its server killed) with requests held,
@@ -256,6 +258,93 @@ static void held_cancel(struct t_fuse *f, struct t_aio *a, const char *file,
 	free(buf);
 }
 
+struct waiter {
+	struct t_aio *a;
+	struct io_event ev;
+	double ms;
+	int ret;
+	pthread_t t;
+};
+
+static void *wait_main(void *arg)
+{
+	struct waiter *w = arg;
+	struct timespec ts = {5, 0};
+	double t0 = t_now_ms();
+
+	w->ret = t_aio_getevents(w->a, 1, 1, &w->ev, &ts);
+	w->ms = t_now_ms() - t0;
+	return NULL;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * While an O_DIRECT read is held (on auto, in flight on kernel AIO), a
+ * thread waiting in io_getevents still wakes for the context's other
+ * completions (a poll of a pipe written to) and for a signal (-EINTR).
+ */
+static void held_wakes(struct t_fuse *f, struct t_aio *a)
+{
+	const char *what = "O_DIRECT held: a waiter still wakes";
+	unsigned char *buf = t_aligned(4096, K16);
+	struct sigaction sa = {.sa_handler = on_usr1}, old;
+	struct iocb cb, poll_cb, *p = &cb, *pp = &poll_cb;
+	struct submitter s;
+	struct waiter w = {.a = a};
+	long res = T_NO_RES;
+	int pfd[2], fd;
+
+	T_EQ(pipe(pfd), 0);
+	T_EQ(sigaction(SIGUSR1, &sa, &old), 0); /* no SA_RESTART */
+	t_fuse_cmd(f, "reset");
+	t_fuse_cmd(f, "read hold 0 65536");
+	fd = t_fuse_open(f, "direct", O_RDONLY | O_DIRECT);
+	io_prep_pread(&cb, fd, buf, K16, 0);
+	cb.data = &cb;
+	submit_async(&s, a, &p, 1);
+	if (!t_fuse_wait_held(f, 1, 5000))
+		T_FAIL("%s: the read never reached the file system", what);
+
+	io_prep_poll(&poll_cb, pfd[0], POLLIN);
+	poll_cb.data = &poll_cb;
+	T_EQ(t_aio_submit(a, 1, &pp), 1);
+	T_EQ(pthread_create(&w.t, NULL, wait_main, &w), 0);
+	t_sleep_ms(100); /* asleep by now, or about to be */
+	T_EQ(write(pfd[1], "x", 1), 1);
+	T_EQ(pthread_join(w.t, NULL), 0);
+	F_CHECK(w.ret == 1 && w.ev.obj == &poll_cb,
+		"%s: io_getevents = %d (obj %p), expected the poll's event",
+		what, w.ret, (void *)w.ev.obj);
+
+	T_EQ(pthread_create(&w.t, NULL, wait_main, &w), 0);
+	t_sleep_ms(100);
+	T_EQ(pthread_kill(w.t, SIGUSR1), 0);
+	T_EQ(pthread_join(w.t, NULL), 0);
+	F_CHECK(w.ret == -EINTR && w.ms < 4000,
+		"%s: a signal: io_getevents = %d after %.0f ms, expected "
+		"-EINTR",
+		what, w.ret, w.ms);
+
+	t_fuse_cmd(f, "release");
+	if (t_reap_some(a, &p, 1, &res, 1, t_now_ms() + 5000) != 1)
+		T_FAIL("%s: no completion within 5 s of the release", what);
+	submit_join(&s, what);
+	t_expect_quiet(a, 20);
+	F_CHECK(res == K16, "%s: res %ld, expected %d", what, res, K16);
+	if (res > 0)
+		check_data(what, buf, 0, res);
+	T_EQ(sigaction(SIGUSR1, &old, NULL), 0);
+	printf("%-44s done\n", what);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(fd);
+	free(buf);
+}
+
 struct releaser {
 	struct t_fuse *f;
 	long ms;
@@ -397,6 +486,7 @@ int main(void)
 	held_write(&f, &lib, "data", 0, "buffered: a held write");
 	held_write(&f, &lib, "direct", O_DIRECT, "O_DIRECT: a held write");
 	held_some(&f, &lib);
+	held_wakes(&f, &lib);
 	held_cancel(&f, &lib, "data", 0, "buffered: io_cancel of a held read");
 	held_cancel(&f, &lib, "direct", O_DIRECT,
 		    "O_DIRECT: io_cancel of a held read");
