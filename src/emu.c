@@ -270,6 +270,7 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 	long base = 0, copied = 0;
 	struct fd_memo memo = {.fd = -1};
 	int n = 0, done = 0, ret = 0;
+	unsigned slots = 0; /* reserved in the ring, not used yet */
 	bool io_ahead = false;
 
 	if (nr > (long)e->ring.nr)
@@ -302,20 +303,24 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			ret = -EINVAL;
 			break;
 		}
-		if (!ring_reserve(&e->ring)) {
+		/* Slots for the rest of the call in one step, those left
+		 * over given back at the end; when they run out, whatever a
+		 * reaper freed meanwhile. */
+		if (!slots && !(slots = ring_reserve_n(&e->ring, nr - i))) {
 			ret = -EAGAIN;
 			break;
 		}
+		slots--;
 		req = req_get(e);
 		if (!req) {
-			ring_unreserve(&e->ring);
+			slots++;
 			ret = -EAGAIN;
 			break;
 		}
 		ret = uaio__prep_iocb(user, &cb, req, &memo);
 		if (ret) {
 			req_put(e, req);
-			ring_unreserve(&e->ring);
+			slots++;
 			break;
 		}
 		if (memo.kind)
@@ -325,7 +330,8 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			req->t_submit = uaio__now_ns();
 			/* Counted here: a completion may come before we return.
 			 */
-			uaio__stats_depth(e->ctx, ring_in_flight(&e->ring));
+			uaio__stats_depth(e->ctx,
+					  ring_in_flight(&e->ring) - slots);
 		}
 		if (req->opcode == CMD_POLL && io_ahead) {
 			/* The kernel issues the requests ahead of a POLL
@@ -348,7 +354,7 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 				/* Refused: never accepted, its eventfd stays
 				 * quiet. */
 				req_put(e, req);
-				ring_unreserve(&e->ring);
+				slots++;
 				break;
 			}
 			if (ret == 1) {
@@ -366,6 +372,8 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			n = 0;
 		}
 	}
+	if (slots)
+		ring_unreserve_n(&e->ring, slots);
 	if (n)
 		start(e, batch, n);
 	return done ? done : ret;

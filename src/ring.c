@@ -79,7 +79,7 @@ unsigned ring_unreaped(struct ring *r)
 
 #define ACCT(tail, held) (((uint64_t)(tail) << 32) | (held))
 
-bool ring_reserve(struct ring *r)
+unsigned ring_reserve_n(struct ring *r, unsigned want)
 {
 	uint64_t a = atomic_load_explicit(&r->acct, memory_order_acquire);
 
@@ -89,6 +89,7 @@ bool ring_reserve(struct ring *r)
 		unsigned head = ring_head(r);
 		unsigned unreaped =
 		    tail >= head ? tail - head : tail + r->nr - head;
+		unsigned k;
 
 		if (held + unreaped >= r->nr - 1) {
 			/* Full, or our copy of tail is older than the head a
@@ -96,20 +97,23 @@ bool ring_reserve(struct ring *r)
 			uint64_t now = atomic_load_explicit(
 			    &r->acct, memory_order_acquire);
 			if (now == a)
-				return false;
+				return 0;
 			a = now;
 			continue;
 		}
-		if (atomic_compare_exchange_weak_explicit(&r->acct, &a, a + 1,
+		k = r->nr - 1 - (held + unreaped);
+		if (k > want)
+			k = want;
+		if (atomic_compare_exchange_weak_explicit(&r->acct, &a, a + k,
 							  memory_order_acq_rel,
 							  memory_order_acquire))
-			return true;
+			return k;
 	}
 }
 
-void ring_unreserve(struct ring *r)
+void ring_unreserve_n(struct ring *r, unsigned n)
 {
-	atomic_fetch_sub_explicit(&r->acct, 1, memory_order_release);
+	atomic_fetch_sub_explicit(&r->acct, n, memory_order_release);
 }
 
 unsigned ring_in_flight(struct ring *r)

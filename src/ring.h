@@ -31,13 +31,18 @@ void ring_fini(struct ring *r, char *user_now);
 int arena_alloc(size_t bytes, char **user, char **alias);
 void arena_free(char *alias, size_t bytes, char *user_now);
 /*
- * Take a slot for a request, as aio_get_req() does: false when requests in
- * flight plus events not consumed would exceed nr - 1, so that every
- * completion finds room.
+ * Take up to want slots for requests, as aio_get_req() does one at a time:
+ * how many, 0 when requests in flight plus events not consumed reach
+ * nr - 1, so that every completion finds room.
  */
-bool ring_reserve(struct ring *r);
-/* Give back a reserved slot without an event (discarded request). */
-void ring_unreserve(struct ring *r);
+unsigned ring_reserve_n(struct ring *r, unsigned want);
+/* Give back n reserved slots without events (requests not taken). */
+void ring_unreserve_n(struct ring *r, unsigned n);
+/* A discarded request's slot. */
+static inline void ring_unreserve(struct ring *r)
+{
+	ring_unreserve_n(r, 1);
+}
 /* Requests holding a slot and not yet published. */
 unsigned ring_in_flight(struct ring *r);
 /* Publish the events of n reserved requests, releasing their slots. */
@@ -50,7 +55,9 @@ unsigned ring_unreaped(struct ring *r);
 /* head as the program may have written it: the kernel reduces it modulo nr. */
 static inline unsigned ring_head(struct ring *r)
 {
-	return __atomic_load_n(&r->ar->head, __ATOMIC_ACQUIRE) % r->nr;
+	unsigned head = __atomic_load_n(&r->ar->head, __ATOMIC_ACQUIRE);
+
+	return likely(head < r->nr) ? head : head % r->nr;
 }
 
 static inline bool ring_empty(struct ring *r)

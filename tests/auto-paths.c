@@ -161,15 +161,23 @@ static void miss_run(int fd, unsigned char *buf)
 	atomic_store(&nowait_reads, 0);
 	lone_reads(ctx, fd, buf);
 	tries = atomic_load(&nowait_reads);
-	/* 8 in a row, then one in 16 of the other 56 */
-	T_ASSERT(tries >= 8 && tries <= 8 + 56 / 16 + 1);
+	/* 8 in a row, then one in 16 of the other 56: 11 or 12.  A page
+	 * that stayed cached (DONTNEED drops what it can, less under load)
+	 * begins a run again; without the rule, every read is tried. */
+	if (tries < 8 || tries >= LONE)
+		T_FAIL("%ld of %d uncached reads tried inside io_submit", tries,
+		       LONE);
 	for (long off = 0; off < FILE_SIZE; off += BS)
 		T_EQ(pread(fd, buf, BS, off), BS);
 	lone_reads(ctx, fd, buf);
 	T_EQ(io_destroy(ctx), 0);
 	got = last_paths();
-	/* At most 15 go to the engine before a try finds the cache. */
-	T_ASSERT(got.inline_ >= LONE - 15 && got.inline_ <= LONE);
+	/* At most 15 go to the engine before a try finds the cache (a
+	 * read without waiting may still miss now and then under load);
+	 * without the probe, none would be done inside io_submit. */
+	if (got.inline_ < LONE / 2 || got.inline_ > LONE)
+		T_FAIL("cached again: %ld of %d reads inside io_submit",
+		       got.inline_, LONE);
 	printf("lone uncached reads: %ld of %d tried inside io_submit; then "
 	       "cached: %ld inside io_submit\n",
 	       tries, LONE, got.inline_);
