@@ -28,7 +28,7 @@ static void spec_of(const struct core_opts *o, const struct core_method *m,
 	s->depth = cost ? CORE_COST_DEPTH : CORE_DIRECT_DEPTH;
 	s->bs = CORE_BS;
 	s->ops = cost ? o->ops : 0;
-	s->seconds = o->seconds;
+	s->seconds = cost ? 0 : o->seconds; /* cost: a count alone */
 }
 
 /* Generous: a hung engine must not hang the run, a slow one must finish. */

@@ -71,7 +71,7 @@ void bench_io_result(const struct bench_io *io, struct bench_result *r)
 static void start(struct bench_io *io)
 {
 	io->t0 = bench_now_ns();
-	if (!io->spec->ops)
+	if (io->spec->seconds > 0)
 		io->deadline = io->t0 + (uint64_t)(io->spec->seconds * 1e9);
 	io->next_progress = io->t0 + PROGRESS_NS;
 }
@@ -140,8 +140,8 @@ void bench_io_submitted(struct bench_io *io, uint64_t t, unsigned n)
 
 uint64_t bench_io_reaped(const struct bench_io *io, unsigned n)
 {
-	/* A count-bound window needs the clock only at its end. */
-	if (io->hist || !io->spec->ops || io->done + n >= io->spec->ops)
+	/* A window bound only by a count needs the clock only at its end. */
+	if (io->hist || io->spec->seconds > 0 || io->done + n >= io->spec->ops)
 		return bench_now_ns();
 	return 0;
 }
@@ -189,10 +189,11 @@ void bench_io_tick(struct bench_io *io, uint64_t now)
 {
 	if (io->over)
 		return;
-	if (io->spec->ops ? io->done >= io->spec->ops : now >= io->deadline) {
+	if ((io->spec->ops && io->done >= io->spec->ops) ||
+	    (io->spec->seconds > 0 && now >= io->deadline)) {
 		io->over = true;
 		io->ns = (now ? now : bench_now_ns()) - io->t0;
-	} else if (!io->spec->ops && now >= io->next_progress) {
+	} else if (io->spec->seconds > 0 && now >= io->next_progress) {
 		bench_proto_progress(io->done, now - io->t0);
 		io->next_progress = now + PROGRESS_NS;
 	}

@@ -61,8 +61,8 @@ struct bench_spec {
 	unsigned depth; /* requests kept in flight */
 	uint64_t bs;	/* request size */
 	uint64_t size;	/* bytes of the file used, a multiple of bs */
-	uint64_t ops;	/* stop after this many requests, or 0 and */
-	double seconds; /* stop after this long */
+	uint64_t ops;	/* stop after this many requests (0: no limit), */
+	double seconds; /* or after this long (0: none), whichever first */
 	uint64_t seed;
 	/* UAIO_STATS for the child (uaio's library), or NULL: none. */
 	const char *stats;

@@ -56,7 +56,7 @@ void bench_spec_argv(const struct bench_spec *s, const char *const *prefix,
 	add(a, "--size=%" PRIu64, s->size);
 	if (s->ops)
 		add(a, "--ops=%" PRIu64, s->ops);
-	else
+	if (s->seconds > 0)
 		add(a, "--seconds=%.17g", s->seconds);
 	add(a, "--seed=%" PRIu64, s->seed);
 }

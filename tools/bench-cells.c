@@ -62,6 +62,10 @@ static void spec_of(const struct ubench *r, unsigned m, unsigned d, unsigned i,
 	s->bs = r->o.bs;
 	s->size = r->o.size;
 	s->seconds = r->o.duration;
+	/* Offsets repeat only after every block: an uncached cell ends there
+	 * at the latest, before its reads could find the cache it filled. */
+	if (m == MODE_UNCACHED && r->o.rw == BENCH_READ)
+		s->ops = r->o.size / r->o.bs;
 	s->seed = 1000003u * (r->cell + 1);
 }
 
@@ -217,7 +221,10 @@ static void notes(struct ubench *r, unsigned m, const struct ubench_cell *c)
 			 "stayed cached (tmpfs?)",
 			 c->resident);
 	if (m == MODE_UNCACHED && c->out.state == BENCH_OK &&
-	    r->o.rw != BENCH_WRITE && c->out.r.ops > r->o.size / r->o.bs)
+	    r->o.rw == BENCH_READ && c->out.r.ops >= r->o.size / r->o.bs)
+		r->whole_note = true;
+	if (m == MODE_UNCACHED && c->out.state == BENCH_OK &&
+	    r->o.rw == BENCH_MIX && c->out.r.ops > r->o.size / r->o.bs)
 		r->reread_note = true;
 }
 

@@ -58,6 +58,8 @@ static void engines(struct jw *w, const struct ubench *r)
 			jw_str(w, ubench_mode_name[m], r->mode_note[m]);
 	if (r->reread_note)
 		jw_str(w, "uncached_rereads", REREAD_NOTE);
+	if (r->whole_note)
+		jw_str(w, "uncached_whole_file", WHOLE_NOTE);
 	jw_end(w);
 }
 

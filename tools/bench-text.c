@@ -101,6 +101,9 @@ static void other_notes(const struct ubench *r)
 	if (r->reread_note)
 		printf("\nnote: %s: %s\n", ubench_mode_label[MODE_UNCACHED],
 		       REREAD_NOTE);
+	if (r->whole_note)
+		printf("\nnote: %s: %s\n", ubench_mode_label[MODE_UNCACHED],
+		       WHOLE_NOTE);
 	for (unsigned i = 0; i < NIMPLS; i++) {
 		if (!ubench_wanted(r, i) || r->impl_ok[i])
 			continue;

@@ -42,6 +42,10 @@ extern const char *const ubench_impl_label[NIMPLS]; /* "system libaio" */
 #define REREAD_NOTE                                                            \
 	"a cell read more blocks than the file has, so that some of its "      \
 	"reads hit the cache (use a larger --size or a shorter --duration)"
+#define WHOLE_NOTE                                                             \
+	"a cell read every block of the file before its time was up and "      \
+	"stopped there, so that no read hit the cache (a larger --size "       \
+	"gives longer cells)"
 
 struct ubench_opts {
 	uint64_t size, bs;
@@ -81,6 +85,7 @@ struct ubench {
 	const char *auto_base; /* the engine under auto: "uring", "threads" */
 	char mode_note[NMODES][160];
 	bool reread_note; /* an uncached cell read more than the file */
+	bool whole_note;  /* an uncached cell stopped at the file's end */
 	struct ubench_cell *cells; /* [mode][depth][impl] */
 	unsigned ncells, cell;
 };
