@@ -423,8 +423,9 @@ void ur_cancel(struct shring *sr, const uint64_t *uds, unsigned n, uint64_t tag)
  * its eventfd and on the ring's descriptor, readable while the CQ holds
  * anything: a completion then wakes us directly, not through io_uring's
  * poll of the eventfd, whose task_work and CQE are a hop more per request
- * (O_DIRECT at depth 1 under fio: about 7 us of 55).  What wakes a wait
- * in io_uring_enter (a CQE, a UD_WAKE) wakes this one too.
+ * (fio, O_DIRECT at depth 1: completions took 31.6 us against the kernel
+ * engine's 24.7).  What wakes a wait in io_uring_enter (a CQE, a
+ * UD_WAKE) wakes this one too.
  */
 static int wait_kaio(struct shring *sr, struct timespec *ts,
 		     const sigset_t *mask)
