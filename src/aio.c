@@ -112,7 +112,9 @@ UAIO_API int io_destroy(io_context_t ctx)
 	struct uaio_ctx *c = ctx_get_checked((unsigned long)ctx);
 
 	if (!c)
-		ERRNO_RETURN((int)sys_io_destroy((unsigned long)ctx));
+		ERRNO_RETURN(uaio__ctx_dying((unsigned long)ctx)
+				 ? -EINVAL
+				 : (int)sys_io_destroy((unsigned long)ctx));
 	if (!uaio__ctx_kill(c)) {
 		uaio__ctx_put(c);
 		ERRNO_RETURN(-EINVAL);
@@ -127,6 +129,7 @@ void uaio__ctx_destroy(struct uaio_ctx *c, unsigned extra_refs)
 	if (unlikely(c->stats))
 		uaio__stats_report(c);
 	c->engine->kill(c);
+	uaio__ctx_unlist(c);
 	uaio__ctx_wait_idle(c, extra_refs);
 	c->engine->destroy(c);
 	uaio__stats_detach(c);

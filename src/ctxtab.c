@@ -335,8 +335,14 @@ void uaio__ctx_foreach(void (*fn)(unsigned long handle))
 	}
 }
 
+/*
+ * The context listed for handle: a live one if any, else a dying one (a
+ * context stays listed until its engine has let its handle go, and the
+ * kernel may give a new context the same address meanwhile).
+ */
 static struct uaio_ctx *tab_find(const struct table *t, unsigned long handle)
 {
+	struct uaio_ctx *dying = NULL;
 	unsigned i = slot_of(t, handle);
 
 	for (unsigned n = 0; n < size_of(t);
@@ -344,13 +350,17 @@ static struct uaio_ctx *tab_find(const struct table *t, unsigned long handle)
 		struct uaio_ctx *c =
 		    atomic_load_explicit(&t->slot[i], memory_order_acquire);
 		if (!c)
-			return NULL;
-		if (c != TOMBSTONE &&
-		    atomic_load_explicit(&c->handle, memory_order_relaxed) ==
+			break;
+		if (c == TOMBSTONE ||
+		    atomic_load_explicit(&c->handle, memory_order_relaxed) !=
 			handle)
+			continue;
+		if (!(atomic_load_explicit(&c->users, memory_order_relaxed) &
+		      CTX_DEAD))
 			return c;
+		dying = c;
 	}
-	return NULL;
+	return dying;
 }
 
 static bool ctx_tryget(struct uaio_ctx *c)
@@ -535,10 +545,38 @@ bool uaio__ctx_kill(struct uaio_ctx *c)
 	} while (!atomic_compare_exchange_weak_explicit(
 	    &c->users, &v, v | CTX_DEAD, memory_order_acq_rel,
 	    memory_order_relaxed));
+	return true;
+}
+
+void uaio__ctx_unlist(struct uaio_ctx *c)
+{
 	pthread_mutex_lock(&tab_lock);
 	tab_remove_locked(c);
 	pthread_mutex_unlock(&tab_lock);
-	return true;
+}
+
+bool uaio__ctx_dying(unsigned long handle)
+{
+	for (;;) {
+		unsigned seq =
+		    atomic_load_explicit(&tab_seq, memory_order_acquire);
+		struct table *t;
+		struct uaio_ctx *c;
+		bool dying;
+
+		if (seq & 1) {
+			sched_yield();
+			continue;
+		}
+		t = tab_now();
+		c = t ? tab_find(t, handle) : NULL;
+		dying = c &&
+			(atomic_load_explicit(&c->users, memory_order_relaxed) &
+			 CTX_DEAD);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&tab_seq, memory_order_relaxed) == seq)
+			return dying;
+	}
 }
 
 struct uaio_ctx *uaio__ctx_held(void)

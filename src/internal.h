@@ -171,8 +171,14 @@ static inline void uaio__ctx_set_priv(struct uaio_ctx *c, void *priv)
  * read, for calls off the hot path or that the kernel refused (EINVAL).
  */
 bool uaio__ctx_unlist_moved(struct uaio_ctx *c, unsigned long handle);
-/* Mark dead and unpublish; false if it already was (a racing destroy). */
+/* Mark dead; false if it already was (a racing destroy).  It stays listed,
+ * dying, until uaio__ctx_unlist(): once its engine has let the handle go,
+ * so that a racing io_destroy of the handle cannot reach the kernel first
+ * (a kernel-engine context) and both succeed. */
 bool uaio__ctx_kill(struct uaio_ctx *c);
+void uaio__ctx_unlist(struct uaio_ctx *c);
+/* Whether handle is a context being destroyed (uaio__ctx_get: NULL). */
+bool uaio__ctx_dying(unsigned long handle);
 /* Wait until no caller but the destroyer (and extra_refs) is inside. */
 void uaio__ctx_wait_idle(struct uaio_ctx *c, unsigned extra_refs);
 /* The context this thread holds a reference on, if any: a call that a
