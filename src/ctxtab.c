@@ -60,6 +60,8 @@ static unsigned nblocks, nallocated;
 /* Kernel-engine contexts by the kernel's ring id (its index). */
 static struct uaio_ctx **kernel_ids;
 static unsigned nkernel_ids;
+/* Contexts killed whose engine still holds the handle (uaio__ctx_kill). */
+static struct uaio_ctx *dying_ctxs;
 /* The last context this thread took a reference on, until it puts one. */
 static __thread struct uaio_ctx *held UAIO_TLS_IE;
 
@@ -119,6 +121,7 @@ static void atfork_child(void)
 		atomic_store_explicit(&blocks[k / BLOCK][k % BLOCK].users,
 				      CTX_DEAD, memory_order_relaxed);
 	tab_live = tab_tombs = 0;
+	dying_ctxs = NULL;
 	atomic_store(&tab_seq, 0);
 	pthread_mutex_init(&tab_lock, NULL);
 }
@@ -335,14 +338,8 @@ void uaio__ctx_foreach(void (*fn)(unsigned long handle))
 	}
 }
 
-/*
- * The context listed for handle: a live one if any, else a dying one (a
- * context stays listed until its engine has let its handle go, and the
- * kernel may give a new context the same address meanwhile).
- */
 static struct uaio_ctx *tab_find(const struct table *t, unsigned long handle)
 {
-	struct uaio_ctx *dying = NULL;
 	unsigned i = slot_of(t, handle);
 
 	for (unsigned n = 0; n < size_of(t);
@@ -350,17 +347,13 @@ static struct uaio_ctx *tab_find(const struct table *t, unsigned long handle)
 		struct uaio_ctx *c =
 		    atomic_load_explicit(&t->slot[i], memory_order_acquire);
 		if (!c)
-			break;
-		if (c == TOMBSTONE ||
-		    atomic_load_explicit(&c->handle, memory_order_relaxed) !=
+			return NULL;
+		if (c != TOMBSTONE &&
+		    atomic_load_explicit(&c->handle, memory_order_relaxed) ==
 			handle)
-			continue;
-		if (!(atomic_load_explicit(&c->users, memory_order_relaxed) &
-		      CTX_DEAD))
 			return c;
-		dying = c;
 	}
-	return dying;
+	return NULL;
 }
 
 static bool ctx_tryget(struct uaio_ctx *c)
@@ -545,38 +538,35 @@ bool uaio__ctx_kill(struct uaio_ctx *c)
 	} while (!atomic_compare_exchange_weak_explicit(
 	    &c->users, &v, v | CTX_DEAD, memory_order_acq_rel,
 	    memory_order_relaxed));
+	pthread_mutex_lock(&tab_lock);
+	tab_remove_locked(c);
+	c->next_dying = dying_ctxs;
+	dying_ctxs = c;
+	pthread_mutex_unlock(&tab_lock);
 	return true;
 }
 
 void uaio__ctx_unlist(struct uaio_ctx *c)
 {
 	pthread_mutex_lock(&tab_lock);
-	tab_remove_locked(c);
+	for (struct uaio_ctx **p = &dying_ctxs; *p; p = &(*p)->next_dying)
+		if (*p == c) {
+			*p = c->next_dying;
+			break;
+		}
 	pthread_mutex_unlock(&tab_lock);
 }
 
 bool uaio__ctx_dying(unsigned long handle)
 {
-	for (;;) {
-		unsigned seq =
-		    atomic_load_explicit(&tab_seq, memory_order_acquire);
-		struct table *t;
-		struct uaio_ctx *c;
-		bool dying;
+	bool dying = false;
 
-		if (seq & 1) {
-			sched_yield();
-			continue;
-		}
-		t = tab_now();
-		c = t ? tab_find(t, handle) : NULL;
-		dying = c &&
-			(atomic_load_explicit(&c->users, memory_order_relaxed) &
-			 CTX_DEAD);
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&tab_seq, memory_order_relaxed) == seq)
-			return dying;
-	}
+	pthread_mutex_lock(&tab_lock);
+	for (struct uaio_ctx *c = dying_ctxs; c && !dying; c = c->next_dying)
+		dying = atomic_load_explicit(&c->handle,
+					     memory_order_relaxed) == handle;
+	pthread_mutex_unlock(&tab_lock);
+	return dying;
 }
 
 struct uaio_ctx *uaio__ctx_held(void)

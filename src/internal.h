@@ -130,6 +130,7 @@ struct uaio_ctx {
 	char reason[UAIO_REASON_MAX]; /* why earlier engines were skipped */
 	struct uaio_stats *stats;     /* NULL unless UAIO_STATS is set */
 	struct uaio_ctx *next_free;
+	struct uaio_ctx *next_dying; /* between uaio__ctx_kill and _unlist */
 };
 
 /* ctxtab.c: the registry of live contexts (lock-free lookups). */
@@ -171,10 +172,10 @@ static inline void uaio__ctx_set_priv(struct uaio_ctx *c, void *priv)
  * read, for calls off the hot path or that the kernel refused (EINVAL).
  */
 bool uaio__ctx_unlist_moved(struct uaio_ctx *c, unsigned long handle);
-/* Mark dead; false if it already was (a racing destroy).  It stays listed,
- * dying, until uaio__ctx_unlist(): once its engine has let the handle go,
- * so that a racing io_destroy of the handle cannot reach the kernel first
- * (a kernel-engine context) and both succeed. */
+/* Mark dead and unpublish; false if it already was (a racing destroy).
+ * Its handle stays known as dying until uaio__ctx_unlist(), once its
+ * engine has let the handle go, so that a racing io_destroy of it cannot
+ * reach the kernel first (a kernel-engine context) and both succeed. */
 bool uaio__ctx_kill(struct uaio_ctx *c);
 void uaio__ctx_unlist(struct uaio_ctx *c);
 /* Whether handle is a context being destroyed (uaio__ctx_get: NULL). */
