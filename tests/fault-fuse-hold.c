@@ -84,6 +84,24 @@ static void expect_held(struct t_aio *a, struct iocb **p, int n, long *res,
 }
 
 /*
+ * Let the held read p (of [0, 16 KiB), submitted by s) go: exactly its
+ * event comes (in *res), whole, with the data.
+ */
+static void release_read(struct t_fuse *f, struct t_aio *a, struct iocb **p,
+			 long *res, struct submitter *s,
+			 const unsigned char *buf, const char *what)
+{
+	t_fuse_cmd(f, "release");
+	if (t_reap_some(a, p, 1, res, 1, t_now_ms() + 5000) != 1)
+		T_FAIL("%s: no completion within 5 s of the release", what);
+	submit_join(s, what);
+	t_expect_quiet(a, 20);
+	F_CHECK(*res == K16, "%s: res %ld, expected %d", what, *res, K16);
+	if (*res > 0)
+		check_data(what, buf, 0, *res);
+}
+
+/*
  * One read of [0, 16 KiB) of file, held, then released: nothing comes
  * before, exactly its event after, with the data; the context serves
  * other requests meanwhile.
@@ -107,14 +125,7 @@ static void held_read(struct t_fuse *f, struct t_aio *a, const char *file,
 		T_FAIL("%s: the read never reached the file system", what);
 	expect_held(a, &p, 1, &res, what);
 	t_context_works(a);
-	t_fuse_cmd(f, "release");
-	if (t_reap_some(a, &p, 1, &res, 1, t_now_ms() + 5000) != 1)
-		T_FAIL("%s: no completion within 5 s of the release", what);
-	submit_join(&s, what);
-	t_expect_quiet(a, 20);
-	F_CHECK(res == K16, "%s: res %ld, expected %d", what, res, K16);
-	if (res > 0)
-		check_data(what, buf, 0, res);
+	release_read(f, a, &p, &res, &s, buf, what);
 	printf("%-44s done\n", what);
 	close(fd);
 	free(buf);
@@ -329,14 +340,7 @@ static void held_wakes(struct t_fuse *f, struct t_aio *a)
 		"-EINTR",
 		what, w.ret, w.ms);
 
-	t_fuse_cmd(f, "release");
-	if (t_reap_some(a, &p, 1, &res, 1, t_now_ms() + 5000) != 1)
-		T_FAIL("%s: no completion within 5 s of the release", what);
-	submit_join(&s, what);
-	t_expect_quiet(a, 20);
-	F_CHECK(res == K16, "%s: res %ld, expected %d", what, res, K16);
-	if (res > 0)
-		check_data(what, buf, 0, res);
+	release_read(f, a, &p, &res, &s, buf, what);
 	T_EQ(sigaction(SIGUSR1, &old, NULL), 0);
 	printf("%-44s done\n", what);
 	close(pfd[0]);
