@@ -5,10 +5,10 @@
  * io_submit until its event is consumed, so requests in flight plus events
  * not yet reaped never exceed nr - 1 and a completion always finds room.
  *
- * Waiting: io_getevents sleeps in ppoll() on a per-context eventfd, which
- * applies io_pgetevents' signal mask atomically and returns EINTR on a
- * signal even under SA_RESTART, as the kernel does.  Producers write the
- * eventfd only when someone is waiting.
+ * Waiting: io_getevents sleeps where the engine says (wait.c: a futex of
+ * the context, or ppoll() when io_pgetevents gives a signal mask; the uring
+ * engine: its io_uring), returning EINTR on a signal even under SA_RESTART,
+ * as the kernel does.  Producers wake only contexts someone waits on.
  */
 #include <errno.h>
 #include <fcntl.h>
