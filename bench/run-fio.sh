@@ -256,8 +256,8 @@ for ((r = 1; r <= runs; r++)); do
 					--output="$out" >"$out.err" 2>&1
 			fi
 			rc=$?
-			dir_=read
-			case $j in *write) dir_=write ;; esac
+			dir_="read"
+			case $j in *write) dir_="write" ;; esac
 			iops=$(json_field "$out" ".jobs[0].$dir_.iops" 2>/dev/null)
 			errs=$(json_field "$out" '.jobs[0].error' 2>/dev/null)
 			if [ $rc -ne 0 ] || [ -z "$iops" ] || [ "${errs:-0}" != 0 ]; then
@@ -270,11 +270,23 @@ for ((r = 1; r <= runs; r++)); do
 				continue
 			fi
 			echo "$iops" >>"$work/$j.$i.iops"
+			echo "$r $iops" >>"$work/$j.$i.round"
 			json_field "$out" ".jobs[0].$dir_.slat_ns.mean" >>"$work/$j.$i.slat"
 			json_field "$out" ".jobs[0].$dir_.clat_ns.mean" >>"$work/$j.$i.clat"
 		done
 	done
 done
+
+# The median over rounds of method a's IOPS over method b's in the same
+# round: the machine's speed drifts from minute to minute, and a ratio taken
+# within a round (methods run back to back) cancels most of that drift.
+ratio_median() {
+	[ -s "$work/$1.$2.round" ] && [ -s "$work/$1.$3.round" ] || return 0
+	awk 'NR == FNR { b[$1] = $2; next }
+		($1 in b) && b[$1] > 0 { print $2 / b[$1] }' \
+		"$work/$1.$3.round" "$work/$1.$2.round" >"$work/ratios"
+	[ -s "$work/ratios" ] && median "$work/ratios"
+}
 
 median() {
 	sort -g "$1" | awk '{ v[NR] = $1 } END {
@@ -283,13 +295,12 @@ median() {
 }
 
 echo "fio $(fio --version | sed 's/^fio-//'), $(uname -sr), $(nproc) CPUs; uaio: ${uaio_lib:-none}"
-echo "file $size in $dir; medians of $runs run(s); ratios to the system libaio"
+echo "file $size in $dir; medians of $runs run(s); \"vs libaio\": the median of"
+echo "each run's ratio to the system libaio's run of the same round"
 for j in "${selected_jobs[@]}"; do
 	echo
 	job_title "$j"
 	printf '%-18s %10s %10s %12s %12s\n' method IOPS "vs libaio" "submit µs" "compl µs"
-	ref=
-	[ -s "$work/$j.0.iops" ] && ref=$(median "$work/$j.0.iops")
 	for ((i = 0; i < ${#methods[@]}; i++)); do
 		IFS='|' read -r label ioengine engine <<<"${methods[$i]}"
 		if [ -n "${na[i]:-}" ]; then
@@ -303,11 +314,33 @@ for j in "${selected_jobs[@]}"; do
 		iops=$(median "$work/$j.$i.iops")
 		slat=$(median "$work/$j.$i.slat")
 		clat=$(median "$work/$j.$i.clat")
-		ratio=-
-		[ -n "$ref" ] && ratio=$(awk -v a="$iops" -v b="$ref" 'BEGIN { printf "%.3f", a / b }')
+		ratio=$(ratio_median "$j" "$i" 0)
+		ratio=${ratio:+$(awk -v v="$ratio" 'BEGIN { printf "%.3f", v }')}
+		ratio=${ratio:--}
 		printf '%-18s %10.0f %10s %12.1f %12.1f\n' "$label" "$iops" "$ratio" \
 			"$(awk -v v="$slat" 'BEGIN { print v / 1000 }')" \
 			"$(awk -v v="$clat" 'BEGIN { print v / 1000 }')"
+	done
+	# auto against the best of the system libaio and each engine alone:
+	# the lowest of its per-round ratios to each of them.
+	for ((a = 0; a < ${#methods[@]}; a++)); do
+		if [ "${methods[$a]##*|}" != auto ] || [ ! -s "$work/$j.$a.round" ]; then
+			continue
+		fi
+		worst='' against=
+		for ((i = 0; i < ${#methods[@]}; i++)); do
+			IFS='|' read -r label ioengine engine <<<"${methods[$i]}"
+			if [ $i = $a ] || [ "$ioengine" != libaio ]; then
+				continue
+			fi
+			v=$(ratio_median "$j" "$a" "$i")
+			[ -n "$v" ] || continue
+			if [ -z "$worst" ] || awk -v v="$v" -v w="$worst" 'BEGIN { exit !(v < w) }'; then
+				worst=$v against=$label
+			fi
+		done
+		[ -n "$worst" ] &&
+			printf 'auto / best of libaio and each engine: %.3f (against %s)\n' "$worst" "$against"
 	done
 done
 [ $can_drop = 1 ] || [[ ,$jobs, != *,uncached,* ]] ||

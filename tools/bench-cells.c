@@ -72,6 +72,7 @@ static void spec_of(const struct ubench *r, unsigned m, unsigned d, unsigned i,
 struct where {
 	const struct ubench *r;
 	unsigned m, d, i;
+	char run[24]; /* " run 2/3", when there are runs */
 };
 
 static void show_progress(void *arg, uint64_t ops, uint64_t ns)
@@ -80,8 +81,8 @@ static void show_progress(void *arg, uint64_t ops, uint64_t ns)
 	char iops[32];
 
 	fmt_count(iops, sizeof(iops), ns ? (double)ops * 1e9 / (double)ns : 0);
-	tool_status("[%u/%u] %s, depth %u, %s: %.1f/%.1f s, %s IOPS",
-		    w->r->cell, w->r->ncells, ubench_mode_label[w->m],
+	tool_status("[%u/%u]%s %s, depth %u, %s: %.1f/%.1f s, %s IOPS",
+		    w->r->cell, w->r->ncells, w->run, ubench_mode_label[w->m],
 		    w->r->o.depth[w->d], ubench_impl_label[w->i],
 		    (double)ns / 1e9, w->r->o.duration, iops);
 }
@@ -102,11 +103,11 @@ static void note_cell(const struct where *w, const struct ubench_cell *c)
 	fmt_count(iops, sizeof(iops), c->iops);
 	fmt_ns(lat, sizeof(lat), out->r.mean);
 	if (out->state != BENCH_OK)
-		tool_err("[%u/%u] %s: n/a (%s)", w->r->cell, w->r->ncells, what,
-			 out->reason);
+		tool_err("[%u/%u]%s %s: n/a (%s)", w->r->cell, w->r->ncells,
+			 w->run, what, out->reason);
 	else
-		tool_err("[%u/%u] %s: %s IOPS, mean %s", w->r->cell,
-			 w->r->ncells, what, iops, lat);
+		tool_err("[%u/%u]%s %s: %s IOPS, mean %s", w->r->cell,
+			 w->r->ncells, w->run, what, iops, lat);
 }
 
 /* Adds the paths of the UAIO_STATS lines in file f to paths. */
@@ -164,10 +165,13 @@ static bool run_cell(struct ubench *r, unsigned m, unsigned d, unsigned i,
 		     struct ubench_cell *c)
 {
 	static const char *const prefix[] = {"uaio", "bench", NULL};
-	struct where w = {r, m, d, i};
+	struct where w = {r, m, d, i, ""};
 	struct bench_spec s;
 	int ret;
 
+	if (r->o.runs > 1)
+		snprintf(w.run, sizeof(w.run), " run %u/%u", r->run + 1,
+			 r->o.runs);
 	if (m == MODE_UNCACHED)
 		bench_drop_cache(r->fd);
 	c->resident = bench_resident(r->fd, r->o.size);
@@ -178,9 +182,13 @@ static bool run_cell(struct ubench *r, unsigned m, unsigned d, unsigned i,
 	ubench_check_signal(r);
 	if (ret)
 		ubench_fail(r, "cannot start a cell: %s", strerror(-ret));
-	if (c->out.state == BENCH_OK)
+	if (c->out.state == BENCH_OK) {
 		c->iops = (double)c->out.r.ops * 1e9 / (double)c->out.r.ns;
-	if (c->out.state == BENCH_OK && i == IMPL_AUTO)
+		c->run_iops[c->nruns] = c->iops;
+		c->run_res[c->nruns++] = c->out.r;
+	}
+	/* Where auto's requests go does not change from run to run. */
+	if (c->out.state == BENCH_OK && i == IMPL_AUTO && !r->run)
 		auto_paths(r, m, &s, c);
 	note_cell(&w, c);
 	return c->out.state != BENCH_FAILED;
@@ -244,6 +252,9 @@ static bool run_mode(struct ubench *r, unsigned m, const unsigned *ok,
 			struct ubench_cell *c = ubench_cell(r, m, d, i);
 
 			r->cell++;
+			/* Failed or could not run: not run again. */
+			if (r->run && c->out.state != BENCH_OK)
+				continue;
 			c->resident = -1;
 			if (refused) {
 				c->out = *refused;
@@ -269,9 +280,12 @@ bool ubench_run_all(struct ubench *r)
 	r->ncells = 0;
 	for (unsigned m = 0; m < NMODES; m++)
 		r->ncells += r->o.mode_on[m] ? r->o.ndepth * nok : 0;
-	for (unsigned m = 0; m < NMODES; m++)
-		if (r->o.mode_on[m])
-			failed |= run_mode(r, m, ok, nok, &group);
+	r->ncells *= r->o.runs;
+	for (r->run = 0; r->run < r->o.runs; r->run++)
+		for (unsigned m = 0; m < NMODES; m++)
+			if (r->o.mode_on[m])
+				failed |= run_mode(r, m, ok, nok, &group);
 	tool_status_clear();
+	ubench_summarize(r);
 	return failed;
 }

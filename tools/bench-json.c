@@ -18,6 +18,7 @@ static void workload(struct jw *w, const struct ubench *r)
 	jw_uint(w, "bs", r->o.bs);
 	jw_uint(w, "size", r->o.size);
 	jw_real(w, "duration_s", r->o.duration);
+	jw_uint(w, "runs", r->o.runs);
 	jw_array(w, "depths", false);
 	for (unsigned d = 0; d < r->o.ndepth; d++)
 		jw_uint(w, NULL, r->o.depth[d]);
@@ -69,8 +70,9 @@ static void cell(struct jw *w, const struct ubench *r, unsigned m, unsigned d,
 	static const char *const states[] = {"pending", "ok", "unavailable",
 					     "failed"};
 	const struct ubench_cell *c = ubench_cell(r, m, d, i);
-	const struct ubench_cell *ref = ubench_cell(r, m, d, IMPL_LIBAIO);
 	const struct bench_result *res = &c->out.r;
+	unsigned against;
+	double best;
 
 	jw_object(w, NULL, false);
 	jw_str(w, "mode", ubench_mode_name[m]);
@@ -86,8 +88,15 @@ static void cell(struct jw *w, const struct ubench *r, unsigned m, unsigned d,
 		jw_real(w, "p99_ns", res->p99);
 		jw_real(w, "max_ns", res->max);
 		jw_real(w, "submit_ns", res->submit);
-		jw_real(w, "vs_libaio",
-			ref->out.state == BENCH_OK ? c->iops / ref->iops : NAN);
+		jw_real(w, "vs_libaio", c->vs_libaio);
+		jw_array(w, "runs_iops", false);
+		for (unsigned k = 0; k < c->nruns; k++)
+			jw_real(w, NULL, c->run_iops[k]);
+		jw_end(w);
+	}
+	if (i == IMPL_AUTO && ubench_auto_best(r, m, d, &best, &against)) {
+		jw_real(w, "vs_best", best);
+		jw_str(w, "best_other", ubench_impl_name[against]);
 	}
 	jw_real(w, "cached_pct_before", c->resident);
 	if (i == IMPL_AUTO && c->paths[PATH_ENGINE] + c->paths[PATH_INLINE] +

@@ -89,6 +89,13 @@ static const char help[] =
     "                   are overwritten.  Without it such a run "
     "stops before\n"
     "                   touching the file\n"
+    "  --runs N         measure every cell N times, 1 to 15 (default 1): "
+    "each run\n"
+    "                   goes through every mode, depth and engine; the "
+    "table gives\n"
+    "                   medians, and each ratio is the median of the "
+    "runs' ratios\n"
+    "                   (each run's cells of a depth run back to back)\n"
     "  --threads N      worker threads per context for the threads "
     "engine\n"
     "                   (UAIO_THREADS)\n"
@@ -181,6 +188,7 @@ static void defaults(struct ubench_opts *o)
 	o->rw = BENCH_READ;
 	o->rwmix = 50;
 	o->duration = 3;
+	o->runs = 1;
 	for (int m = 0; m < NMODES; m++)
 		o->mode_on[m] = true;
 }
@@ -221,6 +229,7 @@ void ubench_parse(int argc, char **argv, struct ubench_opts *o)
 	    {"duration", 0, OPT_SECONDS, &o->duration, &o->duration_set},
 	    {"file", 0, OPT_STR, &o->file},
 	    {"force", 0, OPT_FLAG, &o->force},
+	    {"runs", 0, OPT_UINT, &o->runs, NULL, 1, MAX_RUNS},
 	    {"threads", 0, OPT_UINT, &o->threads, NULL, 1, 4096},
 	    {"system-libaio", 0, OPT_STR, &o->syslib},
 	    {"quick", 0, OPT_FLAG, &o->quick},

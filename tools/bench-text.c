@@ -4,6 +4,7 @@
  */
 #include "bench.h"
 
+#include <math.h>
 #include <stdio.h>
 
 #include "tool.h"
@@ -28,8 +29,8 @@ static void figures(struct table *t, const struct ubench_cell *c,
 	table_set(t, 5, "%s", b);
 	fmt_ns(b, sizeof(b), c->out.r.submit);
 	table_set(t, 6, "%s", b);
-	if (ref->out.state == BENCH_OK)
-		table_set(t, 7, "%.2fx", c->iops / ref->iops);
+	if (ref->out.state == BENCH_OK && !isnan(c->vs_libaio))
+		table_set(t, 7, "%.2fx", c->vs_libaio);
 	else
 		table_set(t, 7, "-");
 }
@@ -90,6 +91,32 @@ static void cell_notes(const struct ubench *r)
 			}
 }
 
+/* The question the table is most often read for: is the default the best
+ * choice on each row? */
+static void auto_best(const struct ubench *r)
+{
+	bool first = true;
+
+	for (unsigned m = 0; m < NMODES; m++)
+		for (unsigned d = 0; d < r->o.ndepth && r->o.mode_on[m]; d++) {
+			unsigned against;
+			double v;
+
+			if (!ubench_auto_best(r, m, d, &v, &against))
+				continue;
+			if (first)
+				printf("\nauto against the best of the others "
+				       "(%s):\n",
+				       r->o.runs > 1
+					   ? "the median of each run's ratio"
+					   : "its IOPS over theirs");
+			first = false;
+			printf("  %-18s %5u  %.2fx  (%s)\n",
+			       ubench_mode_label[m], r->o.depth[d], v,
+			       ubench_impl_label[against]);
+		}
+}
+
 static void other_notes(const struct ubench *r)
 {
 	bool first = true;
@@ -129,12 +156,18 @@ void ubench_print_text(const struct ubench *r)
 	unsigned nnotes;
 
 	ubench_describe(r, desc, sizeof(desc));
-	printf("uaio bench (uaio %s): %s\n\n", uaio_version(), desc);
+	printf("uaio bench (uaio %s): %s\n", uaio_version(), desc);
+	if (r->o.runs > 1)
+		printf("%u runs: medians; each ratio is the median of the "
+		       "runs' ratios\n",
+		       r->o.runs);
+	printf("\n");
 	table_init(&t, 8, head, right);
 	nnotes = rows(r, &t);
 	table_print(&t, stdout, "");
 	table_free(&t);
 	if (nnotes)
 		cell_notes(r);
+	auto_best(r);
 	other_notes(r);
 }

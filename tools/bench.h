@@ -39,6 +39,7 @@ extern const char *const ubench_impl_name[NIMPLS];  /* "libaio", "kernel" */
 extern const char *const ubench_impl_label[NIMPLS]; /* "system libaio" */
 
 #define MAX_DEPTHS 16
+#define MAX_RUNS 15
 #define REREAD_NOTE                                                            \
 	"a cell read more blocks than the file has, so that some of its "      \
 	"reads hit the cache (use a larger --size or a shorter --duration)"
@@ -61,12 +62,22 @@ struct ubench_opts {
 	const char *file;
 	bool force, json, quick;
 	unsigned threads;
+	unsigned runs; /* of every cell, the engines taking turns in each */
 	const char *syslib;
 };
 
 struct ubench_cell {
+	/* Once every run is done (ubench_summarize()): the run of median
+	 * IOPS, or the first run that failed or could not run. */
 	struct bench_outcome out;
-	double iops;
+	double iops; /* the median of the runs' */
+	/* The median of each run's ratio to the system libaio's cell of the
+	 * same run, which ran minutes apart from the other runs; NAN if
+	 * none. */
+	double vs_libaio;
+	double run_iops[MAX_RUNS];
+	struct bench_result run_res[MAX_RUNS];
+	unsigned nruns;	 /* that ran OK, from the first */
 	double resident; /* % of the file cached when the cell began, -1 */
 	/* auto: requests by path (enum ubench_path), from a short run with
 	 * UAIO_STATS after the measured one; all 0 when unknown. */
@@ -87,7 +98,7 @@ struct ubench {
 	bool reread_note; /* an uncached cell read more than the file */
 	bool whole_note;  /* an uncached cell stopped at the file's end */
 	struct ubench_cell *cells; /* [mode][depth][impl] */
-	unsigned ncells, cell;
+	unsigned ncells, cell, run;
 };
 
 /* bench-opts.c: the command line. */
@@ -104,6 +115,15 @@ void ubench_check_signal(struct ubench *r);
 /* bench-cells.c: the engines to run, then every cell; whether one failed. */
 void ubench_choose(struct ubench *r);
 bool ubench_run_all(struct ubench *r);
+
+/* bench-runs.c: the runs of each cell summed up; the median of the runs'
+ * ratios of impl a's IOPS to impl b's (NAN when either has none); auto
+ * against the best of the others: false when auto or no other ran. */
+void ubench_summarize(struct ubench *r);
+double ubench_ratio(const struct ubench *r, unsigned m, unsigned d, unsigned a,
+		    unsigned b);
+bool ubench_auto_best(const struct ubench *r, unsigned m, unsigned d,
+		      double *ratio, unsigned *against);
 
 /* bench.c */
 struct ubench_cell *ubench_cell(const struct ubench *r, unsigned m, unsigned d,

@@ -78,6 +78,8 @@ usage)
 	expect 2 "$uaio" bench --rw randrw --rwmix 101
 	expect 2 "$uaio" bench --size 12Q
 	expect 2 "$uaio" bench --duration 0
+	expect 2 "$uaio" bench --runs 0
+	expect 2 "$uaio" bench --runs 16
 	expect 2 "$uaio" bench --engines kernel,frob
 	expect 2 "$uaio" bench --modes fast
 	expect 2 "$uaio" bench --force
@@ -247,6 +249,19 @@ bench-args)
 		python3 -c 'import json,sys; json.load(sys.stdin)' <"$out" ||
 			fail "invalid JSON"
 	fi
+	# Runs: every cell measured twice, medians, auto against the others.
+	expect 0 "$uaio" bench --json --size 1M --duration 0.1 --depth 1 \
+		--modes cached --engines threads,auto --runs 2
+	grep_out '"runs": 2'
+	[ "$(grep -Ec '"runs_iops": \[[0-9.e+]+, [0-9.e+]+\]' "$out")" -eq 2 ] ||
+		fail "expected 2 cells with 2 runs each"
+	grep -Eq '"vs_best": [0-9.e+]+, "best_other": "threads"' "$out" ||
+		fail "no vs_best for auto"
+	expect 0 "$uaio" bench --size 1M --duration 0.1 --depth 1 \
+		--modes cached --engines threads,auto --runs 2
+	grep_out "^2 runs: medians"
+	grep -Eq '^  buffered cached +1 +[0-9.]+x +\(uaio threads\)$' "$out" ||
+		fail "no line of auto against the best of the others"
 	# An engine the host cannot run is reported, not fatal.
 	if ! "$uaio" info --check uring 2>/dev/null; then
 		expect 0 "$uaio" bench --size 1M --duration 0.1 --depth 1 \
