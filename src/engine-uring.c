@@ -358,7 +358,6 @@ static bool kaio_ready(struct shring *sr)
 		state = kaio_open(&sr->kaio, KAIO_EVENTS, true);
 		if (!state) {
 			kaio_arm(sr);
-			ur_kaio_watch(sr);
 			state = 1;
 		} else {
 			uaio__debug("auto: no kernel AIO for O_DIRECT (%s): "

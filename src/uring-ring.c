@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -41,11 +40,8 @@ static void forget_rings(void)
 			continue;
 		close(rings[i]->ring.ring_fd);
 		close(rings[i]->evfd);
-		if (rings[i]->kaio_state == 1) {
+		if (rings[i]->kaio_state == 1)
 			close(rings[i]->kaio.efd); /* its context is gone */
-			if (rings[i]->kaio_epfd >= 0)
-				close(rings[i]->kaio_epfd);
-		}
 		rings[i] = NULL;
 	}
 	pthread_mutex_init(&pool_lock, NULL);
@@ -115,7 +111,6 @@ static struct shring *ring_new(int *err)
 	ret = io_uring_ring_dontfork(&sr->ring);
 	if (ret < 0)
 		goto fail_ring;
-	sr->kaio_epfd = -1;
 	sr->evfd = eventfd(0, EFD_CLOEXEC);
 	if (sr->evfd < 0) {
 		ret = -errno;
@@ -424,64 +419,30 @@ void ur_cancel(struct shring *sr, const uint64_t *uds, unsigned n, uint64_t tag)
 /* ---- waiting ---- */
 
 /*
- * With kernel AIO requests in flight (auto's O_DIRECT), sleep on its
- * eventfd and on the ring's descriptor, readable while the CQ holds
+ * With kernel AIO requests in flight (auto's O_DIRECT), sleep in ppoll on
+ * its eventfd and on the ring's descriptor, readable while the CQ holds
  * anything: a completion then wakes us directly, not through io_uring's
  * poll of the eventfd, whose task_work and CQE are a hop more per request
  * (fio, O_DIRECT at depth 1: completions took 31.6 us against the kernel
  * engine's 24.7).  What wakes a wait in io_uring_enter (a CQE, a
  * UD_WAKE) wakes this one too.
  *
- * In an epoll set the eventfd is edge-triggered: each completion's signal
- * wakes one waiter, and nothing has to read the count back down, a system
- * call per wait that ppoll needs (O_DIRECT at depth 1: 3 calls a request
- * instead of 4, the kernel engine's 2).  The waiter woken drains the
- * kernel's ring for every context of the ring, and their waiters are woken
- * through the CQ (UD_WAKE), which stays level-triggered.
+ * Not epoll_wait, with the eventfd edge-triggered, which would spare the
+ * read that clears it: io_uring runs a completion of this thread's own
+ * requests as a task_work that interrupts its sleep as a signal would,
+ * and epoll_wait then returns EINTR where no signal came (test
+ * fault-fuse-hold: a poll on another context, completed while this thread
+ * waits); ppoll is restarted.
  */
-void ur_kaio_watch(struct shring *sr)
-{
-#ifdef __NR_epoll_pwait2
-	struct epoll_event ring_ev = {.events = EPOLLIN};
-	struct epoll_event kaio_ev = {.events = EPOLLIN | EPOLLET};
-	struct __kernel_timespec zero = {0, 0};
-	int fd = epoll_create1(EPOLL_CLOEXEC);
-
-	/* epoll_pwait2 came in 5.11, and a seccomp profile may refuse it:
-	 * tried once here, or ppoll serves. */
-	if (fd >= 0 &&
-	    (epoll_ctl(fd, EPOLL_CTL_ADD, sr->ring.ring_fd, &ring_ev) ||
-	     epoll_ctl(fd, EPOLL_CTL_ADD, sr->kaio.efd, &kaio_ev) ||
-	     RAW(__NR_epoll_pwait2, fd, &ring_ev, 1, &zero, NULL, 0) < 0)) {
-		close(fd);
-		fd = -1;
-	}
-	sr->kaio_epfd = fd;
-#else
-	(void)sr;
-#endif
-}
-
-static int wait_kaio(struct shring *sr, struct __kernel_timespec *ts,
+static int wait_kaio(struct shring *sr, struct timespec *ts,
 		     const sigset_t *mask)
 {
-	struct timespec t = {(time_t)ts->tv_sec, (long)ts->tv_nsec};
 	struct pollfd p[2] = {
 	    {.fd = sr->ring.ring_fd, .events = POLLIN},
 	    {.fd = sr->kaio.efd, .events = POLLIN},
 	};
-	long r;
+	long r = RAW(__NR_ppoll, p, 2, ts, mask, _NSIG / 8, 0);
 
-#ifdef __NR_epoll_pwait2
-	if (sr->kaio_epfd >= 0) {
-		struct epoll_event ev[2];
-
-		r = RAW(__NR_epoll_pwait2, sr->kaio_epfd, ev, 2, ts, mask,
-			_NSIG / 8);
-		return r == -EINTR ? -EINTR : 0;
-	}
-#endif
-	r = RAW(__NR_ppoll, p, 2, &t, mask, _NSIG / 8, 0);
 	/* Before the caller looks at the kernel's ring (kaio_pending()):
 	 * a completion reaped already would keep the eventfd readable and
 	 * every later wait from sleeping. */
@@ -512,8 +473,11 @@ int ur_wait(struct shring *sr, const struct timespec *left,
 		ts.tv_sec = left->tv_sec;
 		ts.tv_nsec = left->tv_nsec;
 	}
-	if (ur_kaio_busy(sr))
-		return wait_kaio(sr, &ts, mask);
+	if (ur_kaio_busy(sr)) {
+		struct timespec t = {(time_t)ts.tv_sec, (long)ts.tv_nsec};
+
+		return wait_kaio(sr, &t, mask);
+	}
 	r = RAW(__NR_io_uring_enter, sr->ring.ring_fd, 0, 1,
 		IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg,
 		sizeof(arg));

@@ -112,10 +112,6 @@ struct shring {
 	int kaio_state; /* 0 untried, 1 ready, -errno refused */
 	struct kaio kaio;
 	_Atomic bool kaio_rearm; /* its poll ended: submit it again */
-	/* What a waiter sleeps on while kernel AIO requests are in flight:
-	 * the ring's descriptor and the eventfd (edge-triggered, so it is
-	 * never read); -1 if epoll_pwait2 is missing (ppoll, then a read). */
-	int kaio_epfd;
 };
 
 /* A ring for a new context; NULL with -errno (io_uring_setup's). */
@@ -141,10 +137,6 @@ static inline bool ur_kaio_busy(struct shring *sr)
 	return __atomic_load_n(&sr->kaio_state, __ATOMIC_ACQUIRE) == 1 &&
 	       atomic_load_explicit(&sr->kaio.inflight, memory_order_acquire);
 }
-
-/* Under kaio_lock, once its kernel AIO context is open: what ur_wait()
- * sleeps on while kernel AIO requests are in flight. */
-void ur_kaio_watch(struct shring *sr);
 
 /* Under sq_lock: an SQE, flushing the queue to make room. */
 struct io_uring_sqe *ur_sqe(struct shring *sr);

@@ -271,6 +271,10 @@ static void held_cancel(struct t_fuse *f, struct t_aio *a, const char *file,
 
 struct waiter {
 	struct t_aio *a;
+	/* Submitted by the waiting thread first, on own_ctx, or NULL. */
+	struct iocb *own;
+	struct t_aio *own_ctx;
+	long wait_ms; /* 5000 if 0 */
 	struct io_event ev;
 	double ms;
 	int ret;
@@ -280,9 +284,14 @@ struct waiter {
 static void *wait_main(void *arg)
 {
 	struct waiter *w = arg;
-	struct timespec ts = {5, 0};
+	long ms = w->wait_ms ? w->wait_ms : 5000;
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
 	double t0 = t_now_ms();
 
+	if (w->own && t_aio_submit(w->own_ctx, 1, &w->own) != 1) {
+		w->ret = -EIO;
+		return NULL;
+	}
 	w->ret = t_aio_getevents(w->a, 1, 1, &w->ev, &ts);
 	w->ms = t_now_ms() - t0;
 	return NULL;
@@ -341,6 +350,41 @@ static void held_wakes(struct t_fuse *f, struct t_aio *a)
 		"%s: a signal: io_getevents = %d after %.0f ms, expected "
 		"-EINTR",
 		what, w.ret, w.ms);
+
+	/*
+	 * The waiting thread's own poll, on another context: io_uring
+	 * completes it through a task_work of that thread, which interrupts
+	 * a sleep as a signal would (epoll_wait returns EINTR, ppoll is
+	 * restarted).  No signal was sent and nothing completes on this
+	 * context: the wait must run to its timeout.
+	 */
+	struct t_aio other;
+	struct io_event oev;
+
+	T_EQ(t_aio_setup(&other, a->raw, 4), 0);
+	for (int i = 0; i < 5; i++) {
+		char c;
+
+		T_EQ(read(pfd[0], &c, 1), 1);
+		io_prep_poll(&poll_cb, pfd[0], POLLIN);
+		poll_cb.data = &poll_cb;
+		w.own = &poll_cb;
+		w.own_ctx = &other;
+		w.wait_ms = 300;
+		T_EQ(pthread_create(&w.t, NULL, wait_main, &w), 0);
+		t_sleep_ms(50);
+		T_EQ(write(pfd[1], "x", 1), 1);
+		T_EQ(pthread_join(w.t, NULL), 0);
+		F_CHECK(w.ret == 0,
+			"%s: the waiter's poll on another context (%d): "
+			"io_getevents = %d after %.0f ms, expected 0",
+			what, i, w.ret, w.ms);
+		T_EQ(t_aio_getevents(&other, 1, 1, &oev, NULL), 1);
+		T_EQ(oev.obj == &poll_cb, 1);
+	}
+	T_EQ(t_aio_destroy(&other), 0);
+	w.own = NULL;
+	w.wait_ms = 0;
 
 	release_read(f, a, &p, &res, &s, buf, what);
 	T_EQ(sigaction(SIGUSR1, &old, NULL), 0);

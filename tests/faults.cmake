@@ -31,15 +31,6 @@ uaio_fault_test(fault-fuse-read FUSE REF TIMEOUT 60)
 uaio_fault_test(fault-fuse-write FUSE REF TIMEOUT 60)
 uaio_fault_test(fault-fuse-eagain FUSE REF TIMEOUT 60)
 uaio_fault_test(fault-fuse-hold FUSE REF TIMEOUT 60)
-# auto's waiter with kernel AIO in flight, where epoll_pwait2 is refused
-# (a seccomp profile, a kernel before 5.11): ppoll, then a read.
-if(TARGET fault-fuse-hold AND "auto" IN_LIST UAIO_TEST_ENGINES)
-  add_test(NAME fault-fuse-hold.auto-ppoll COMMAND seccomp-run
-    --deny epoll_pwait2=ENOSYS -- $<TARGET_FILE:fault-fuse-hold>)
-  set_tests_properties(fault-fuse-hold.auto-ppoll PROPERTIES
-    ENVIRONMENT "UAIO_ENGINE=auto;UAIO_TEST_ENGINE=auto"
-    LABELS "auto;faults" SKIP_RETURN_CODE 77 TIMEOUT 60)
-endif()
 uaio_fault_test(fault-enospc REF TIMEOUT 60)
 uaio_fault_test(fault-enospc-batch REF TIMEOUT 60)
 uaio_fault_test(fault-efbig REF TIMEOUT 60)

@@ -68,9 +68,6 @@ static const struct {
     {"pwritev2", SYS_pwritev2},
     {"eventfd2", SYS_eventfd2},
     {"memfd_create", SYS_memfd_create},
-#ifdef SYS_epoll_pwait2
-    {"epoll_pwait2", SYS_epoll_pwait2},
-#endif
 };
 
 static void usage(FILE *f)
