@@ -481,9 +481,17 @@ int emu_write_inline(struct emu_ctx *e, struct emu_req *req)
 {
 	ssize_t r;
 
+	/*
+	 * A synced write waits for the disk: the engine's, unless the program
+	 * said RWF_NOWAIT, which a write path that cannot honour it refuses
+	 * at once (ext4's buffered writes: EOPNOTSUPP, which io_uring would
+	 * turn into EAGAIN), as kernel AIO's io_submit does it.
+	 */
 	if ((req->opcode != CMD_PWRITE && req->opcode != CMD_PWRITEV) ||
-	    (req->fd_flags & (O_DIRECT | O_DSYNC)) ||
-	    (req->rw_flags & (RWF_DSYNC | RWF_SYNC)))
+	    (req->fd_flags & O_DIRECT) ||
+	    (((req->fd_flags & O_DSYNC) ||
+	      (req->rw_flags & (RWF_DSYNC | RWF_SYNC))) &&
+	     !(req->rw_flags & RWF_NOWAIT)))
 		return 0;
 	/*
 	 * Only what cannot wait for a reader: not a pipe, FIFO, socket or

@@ -486,9 +486,12 @@ static void rw_checks(void)
 	/*
 	 * RWF_NOWAIT on a buffered write: refused by io_submit only where the
 	 * file takes no RWF_NOWAIT at all (reads tell); else the write path
-	 * answers in the event, ext4's with EOPNOTSUPP.
+	 * answers in the event, ext4's with EOPNOTSUPP, whatever sync flag
+	 * comes with it.
 	 */
-	{
+	for (int k = 0; k < 3; k++) {
+		static const int sync_flags[] = {0, 0x2 /* RWF_DSYNC */,
+						 0x4 /* RWF_SYNC */};
 		struct iocb *cbs[1] = {&cb};
 		struct timespec t = {5, 0};
 		struct io_event ev;
@@ -500,7 +503,7 @@ static void rw_checks(void)
 		long long r;
 
 		io_prep_pwrite(&cb, fd, buf, 512, 0);
-		cb.aio_rw_flags = RWF_NOWAIT;
+		cb.aio_rw_flags = RWF_NOWAIT | sync_flags[k];
 		r = V_CALL(io_submit(ctx, 1, cbs));
 		if (!takes) {
 			V_EQ(r, -EOPNOTSUPP);
