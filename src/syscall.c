@@ -140,11 +140,11 @@ again:
 	ours = c && !(c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE);
 	if (c)
 		uaio__ctx_put(c);
-	/* A kernel-engine context is the kernel's, but for its end, which
-	 * the registry must see. */
 	/* A context being destroyed: its io_destroy says -EINVAL. */
 	if (!c && nr == SYS_io_destroy && uaio__ctx_dying((unsigned long)a1))
 		return ret_errno(-EINVAL);
+	/* A kernel-engine context is the kernel's, but for its end, which
+	 * the registry must see. */
 	if (!ours && !(c && nr == SYS_io_destroy)) {
 		r = uaio__raw_syscall6(nr, a1, a2, a3, a4, a5, a6);
 		/* Its ring moved away, maybe another's put there (c is never

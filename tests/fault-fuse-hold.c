@@ -303,9 +303,47 @@ static void on_usr1(int sig)
 }
 
 /*
+ * The waiting thread's own poll, on another context: io_uring completes it
+ * through a task_work of that thread, which interrupts a sleep as a signal
+ * would (epoll_wait returns EINTR, ppoll is restarted).  No signal was sent
+ * and nothing completes on a: the wait must run to its timeout.  The pipe
+ * pfd holds one byte.
+ */
+static void own_poll_elsewhere(struct t_aio *a, const int *pfd,
+			       const char *what)
+{
+	struct iocb poll_cb;
+	struct waiter w = {.a = a, .own = &poll_cb, .wait_ms = 300};
+	struct t_aio other;
+	struct io_event oev;
+
+	T_EQ(t_aio_setup(&other, a->raw, 4), 0);
+	w.own_ctx = &other;
+	for (int i = 0; i < 5; i++) {
+		char c;
+
+		T_EQ(read(pfd[0], &c, 1), 1);
+		io_prep_poll(&poll_cb, pfd[0], POLLIN);
+		poll_cb.data = &poll_cb;
+		T_EQ(pthread_create(&w.t, NULL, wait_main, &w), 0);
+		t_sleep_ms(50);
+		T_EQ(write(pfd[1], "x", 1), 1);
+		T_EQ(pthread_join(w.t, NULL), 0);
+		F_CHECK(w.ret == 0,
+			"%s: the waiter's poll on another context (%d): "
+			"io_getevents = %d after %.0f ms, expected 0",
+			what, i, w.ret, w.ms);
+		T_EQ(t_aio_getevents(&other, 1, 1, &oev, NULL), 1);
+		T_EQ(oev.obj == &poll_cb, 1);
+	}
+	T_EQ(t_aio_destroy(&other), 0);
+}
+
+/*
  * While an O_DIRECT read is held (on auto, in flight on kernel AIO), a
  * thread waiting in io_getevents still wakes for the context's other
- * completions (a poll of a pipe written to) and for a signal (-EINTR).
+ * completions (a poll of a pipe written to) and for a signal (-EINTR),
+ * and for nothing else.
  */
 static void held_wakes(struct t_fuse *f, struct t_aio *a)
 {
@@ -351,40 +389,7 @@ static void held_wakes(struct t_fuse *f, struct t_aio *a)
 		"-EINTR",
 		what, w.ret, w.ms);
 
-	/*
-	 * The waiting thread's own poll, on another context: io_uring
-	 * completes it through a task_work of that thread, which interrupts
-	 * a sleep as a signal would (epoll_wait returns EINTR, ppoll is
-	 * restarted).  No signal was sent and nothing completes on this
-	 * context: the wait must run to its timeout.
-	 */
-	struct t_aio other;
-	struct io_event oev;
-
-	T_EQ(t_aio_setup(&other, a->raw, 4), 0);
-	for (int i = 0; i < 5; i++) {
-		char c;
-
-		T_EQ(read(pfd[0], &c, 1), 1);
-		io_prep_poll(&poll_cb, pfd[0], POLLIN);
-		poll_cb.data = &poll_cb;
-		w.own = &poll_cb;
-		w.own_ctx = &other;
-		w.wait_ms = 300;
-		T_EQ(pthread_create(&w.t, NULL, wait_main, &w), 0);
-		t_sleep_ms(50);
-		T_EQ(write(pfd[1], "x", 1), 1);
-		T_EQ(pthread_join(w.t, NULL), 0);
-		F_CHECK(w.ret == 0,
-			"%s: the waiter's poll on another context (%d): "
-			"io_getevents = %d after %.0f ms, expected 0",
-			what, i, w.ret, w.ms);
-		T_EQ(t_aio_getevents(&other, 1, 1, &oev, NULL), 1);
-		T_EQ(oev.obj == &poll_cb, 1);
-	}
-	T_EQ(t_aio_destroy(&other), 0);
-	w.own = NULL;
-	w.wait_ms = 0;
+	own_poll_elsewhere(a, pfd, what);
 
 	release_read(f, a, &p, &res, &s, buf, what);
 	T_EQ(sigaction(SIGUSR1, &old, NULL), 0);

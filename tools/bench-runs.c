@@ -1,6 +1,6 @@
 /*
  * bench-runs.c - uaio bench's runs summed up: medians, and ratios taken
- * within a run.  This machine's kind drifts by 10-25% from minute to
+ * within a run.  A machine of this kind drifts by 10-25% from minute to
  * minute; the cells of one depth run back to back, so a ratio of two of
  * them cancels most of that drift, and a median of such ratios over runs
  * is steadier than a ratio of medians.
@@ -72,12 +72,9 @@ static void summarize_cell(struct ubench_cell *c)
 		return;
 	for (unsigned k = 0; k < c->nruns; k++)
 		v[k] = c->run_iops[k];
-	c->iops = median(v, c->nruns);
-	for (unsigned k = 0; k < c->nruns; k++)
-		if (c->run_iops[k] <= c->iops &&
-		    (c->run_iops[mid] > c->iops ||
-		     c->run_iops[k] > c->run_iops[mid]))
-			mid = k;
+	c->iops = median(v, c->nruns); /* sorts v */
+	while (c->run_iops[mid] != v[(c->nruns - 1) / 2])
+		mid++;
 	c->out.r = c->run_res[mid];
 }
 
@@ -85,11 +82,11 @@ void ubench_summarize(struct ubench *r)
 {
 	for (unsigned m = 0; m < NMODES; m++)
 		for (unsigned d = 0; d < r->o.ndepth; d++)
-			for (unsigned i = 0; i < NIMPLS; i++)
-				summarize_cell(ubench_cell(r, m, d, i));
-	for (unsigned m = 0; m < NMODES; m++)
-		for (unsigned d = 0; d < r->o.ndepth; d++)
-			for (unsigned i = 0; i < NIMPLS; i++)
-				ubench_cell(r, m, d, i)->vs_libaio =
+			for (unsigned i = 0; i < NIMPLS; i++) {
+				struct ubench_cell *c = ubench_cell(r, m, d, i);
+
+				summarize_cell(c);
+				c->vs_libaio =
 				    ubench_ratio(r, m, d, i, IMPL_LIBAIO);
+			}
 }
