@@ -91,20 +91,41 @@ static bool grow(struct emu_ctx *e)
 	return true;
 }
 
-/* A free request, or NULL when none can be allocated (io_submit says
- * EAGAIN, as when the kernel cannot allocate a kiocb). */
-static struct emu_req *req_get(struct emu_ctx *e)
+/*
+ * Up to want free requests, linked by next from *first to *last, in one
+ * lock; 0 when none can be allocated (io_submit says EAGAIN, as when the
+ * kernel cannot allocate a kiocb).  A caller takes no more than the ring
+ * slots it holds, so another submitter's slot still finds a request.
+ */
+static unsigned req_take(struct emu_ctx *e, unsigned want,
+			 struct emu_req **first, struct emu_req **last)
 {
-	struct emu_req *req;
+	struct emu_req *req = NULL, *prev = NULL;
+	unsigned n = 0;
 
+	*first = NULL;
 	pthread_mutex_lock(&e->free_lock);
-	if (!e->free && !grow(e)) {
-		pthread_mutex_unlock(&e->free_lock);
-		return NULL;
+	/* Linked afresh: a chunk grown midway is not linked to the rest. */
+	while (n < want && (e->free || grow(e))) {
+		req = e->free;
+		e->free = req->next;
+		if (prev)
+			prev->next = req;
+		else
+			*first = req;
+		prev = req;
+		n++;
 	}
-	req = e->free;
-	e->free = req->next;
 	pthread_mutex_unlock(&e->free_lock);
+	if (req)
+		req->next = NULL;
+	*last = req;
+	return n;
+}
+
+/* A taken request made ready for its iocb. */
+static void req_init(struct emu_req *req)
+{
 	req->next = NULL;
 	req->cancelled = false;
 	req->resfd = -1;
@@ -119,7 +140,6 @@ static struct emu_req *req_get(struct emu_ctx *e)
 	/* The engine says where it waits. */
 	atomic_store_explicit(&req->state, REQ_RUNNING, memory_order_release);
 	req->submitter = uaio__tid();
-	return req;
 }
 
 /* What a request holds, let go before it goes back to the free list.
@@ -184,15 +204,15 @@ static long copy_one(struct iocb **iocbpp, struct iocb **ptrs, struct iocb *cbs)
  *
  * The kernel reads an entry only once the one before it is queued, so
  * nothing past a failing entry is touched: the array may end there (a
- * NULL after the last iocb, with a larger nr).  Plain loads keep to that,
- * one entry per call; reads through process_vm_readv(), which cannot
- * fault on what lies past, may read ahead, two system calls for a chunk.
- * It costs per remote range (it pins each range's pages), so iocbs close
- * to each other, as in an array, are read as one range, the bytes between
- * them going to a sink.
+ * NULL after the last iocb, with a larger nr).  Plain loads (of what m
+ * says is mapped) keep to that, one entry per call; reads through
+ * process_vm_readv(), which cannot fault on what lies past, may read ahead, two
+ * system calls for a chunk. It costs per remote range (it pins each range's
+ * pages), so iocbs close to each other, as in an array, are read as one range,
+ * the bytes between them going to a sink.
  */
 static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
-		       struct iocb *cbs)
+		       struct iocb *cbs, const struct uaio_mapped *m)
 {
 	struct iovec l[2 * SUBMIT_CHUNK], r[SUBMIT_CHUNK];
 	unsigned char ord[SUBMIT_CHUNK];
@@ -203,15 +223,15 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 	size_t got;
 	long np, k;
 
-	if (n == 1)
-		return copy_one(iocbpp, ptrs, cbs);
-	if (uaio__surely_mapped(iocbpp, sizeof(*ptrs))) {
+	if (uaio__in_mapped(m, iocbpp, sizeof(*ptrs))) {
 		memcpy(ptrs, iocbpp, sizeof(*ptrs));
-		if (uaio__surely_mapped(ptrs[0], sizeof(*cbs))) {
+		if (uaio__in_mapped(m, ptrs[0], sizeof(*cbs))) {
 			memcpy(cbs, ptrs[0], sizeof(*cbs));
 			return 1;
 		}
 	}
+	if (n == 1)
+		return copy_one(iocbpp, ptrs, cbs);
 	np = (long)(uaio__uread_ahead(&la, 1, &ra, 1) / sizeof(*ptrs));
 	if (!np) /* no kernel help, or a fault at once */
 		return copy_one(iocbpp, ptrs, cbs);
@@ -272,31 +292,37 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 	int n = 0, done = 0, ret = 0;
 	unsigned slots = 0; /* reserved in the ring, not used yet */
 	bool io_ahead = false;
+	struct uaio_mapped mapped;
+	/* Requests taken for the slots held, not used yet. */
+	struct emu_req *spare = NULL, *spare_last = NULL;
 
 	if (nr > (long)e->ring.nr)
 		nr = e->ring.nr;
 	/* get_user() of iocbpp[0] faults; iocbpp + i is undefined for NULL. */
 	if (uaio__unreadable(iocbpp, sizeof(*iocbpp)))
 		return -EFAULT;
+	/* Looked up once: most iocbs and arrays lie there. */
+	uaio__mapped_now(&mapped);
 	for (long i = 0; i < nr; i++) {
 		struct iocb *user;
-		struct iocb cb;
+		const struct iocb *cb;
 		struct emu_req *req;
 
 		if (i == base + copied) {
 			long want =
 			    nr - i < SUBMIT_CHUNK ? nr - i : SUBMIT_CHUNK;
 			base = i;
-			copied = copy_iocbs(iocbpp + i, want, ptrs, cbs);
+			copied =
+			    copy_iocbs(iocbpp + i, want, ptrs, cbs, &mapped);
 			if (!copied) {
 				ret = -EFAULT; /* iocbpp[i] or *iocbpp[i] */
 				break;
 			}
 		}
 		user = ptrs[i - base];
-		/* One read of the iocb, as copy_from_user() does. */
-		cb = cbs[i - base];
-		ret = uaio__check_iocb(&cb);
+		/* Read once, as copy_from_user() does: cbs is ours. */
+		cb = &cbs[i - base];
+		ret = uaio__check_iocb(cb);
 		if (ret)
 			break;
 		if (atomic_load_explicit(&e->dead, memory_order_acquire)) {
@@ -310,14 +336,17 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			ret = -EAGAIN;
 			break;
 		}
-		slots--;
-		req = req_get(e);
-		if (!req) {
-			slots++;
+		if (!spare &&
+		    !req_take(e, slots < SUBMIT_CHUNK ? slots : SUBMIT_CHUNK,
+			      &spare, &spare_last)) {
 			ret = -EAGAIN;
 			break;
 		}
-		ret = uaio__prep_iocb(user, &cb, req, &memo);
+		slots--;
+		req = spare;
+		spare = req->next;
+		req_init(req);
+		ret = uaio__prep_iocb(user, cb, req, &memo);
 		if (ret) {
 			req_put(e, req);
 			slots++;
@@ -372,6 +401,8 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			n = 0;
 		}
 	}
+	if (spare)
+		free_push(e, spare, spare_last);
 	if (slots)
 		ring_unreserve_n(&e->ring, slots);
 	if (n)

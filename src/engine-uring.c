@@ -59,6 +59,9 @@ enum {
 	 * (R_PARKED, its result in res) to know what it means. */
 	R_CANCEL_WAIT = 16,
 	R_PARKED = 32,
+	/* How often io_uring dropped it unrun (wants_resubmit()): 4 bits. */
+	R_DROPS_ONE = 256,
+	R_DROPS_MASK = 15 * 256,
 };
 
 /* What a request's CQE means, decided under its context's lock. */
@@ -511,6 +514,20 @@ static bool wants_resubmit(struct emu_req *req, int res)
 		return !(req->fd_flags & O_APPEND) &&
 		       !(req->rw_flags & RWF_APPEND);
 	}
+	/*
+	 * Nobody asked, yet io_uring cancelled it: it was queued for a
+	 * worker that could not be made (a signal pending in the submitting
+	 * thread fails the fork; io-wq gives up after three tries and cancels
+	 * what waited, Linux 6.11 on).  It never ran: it goes again from the
+	 * completion thread, which blocks signals.  Kernel AIO has no such
+	 * failure; a few drops in a row (no worker can be made at all) are
+	 * reported.
+	 */
+	if (res == -ECANCELED && req->opcode != CMD_POLL &&
+	    (req->eflags & R_DROPS_MASK) != R_DROPS_MASK) {
+		req->eflags += R_DROPS_ONE;
+		return true;
+	}
 	if (res == -ESPIPE && req->opcode != CMD_POLL &&
 	    req->opcode != CMD_FSYNC && req->opcode != CMD_FDSYNC)
 		/* Not seekable: kernel AIO ignores the offset there. */
@@ -647,6 +664,14 @@ static void drain_kaio(struct shring *sr)
 	}
 }
 
+/* Unlock the context a drain holds, if any; NULL. */
+static struct uctx *held_let_go(struct uctx *held)
+{
+	if (held)
+		pthread_mutex_unlock(&held->lock);
+	return NULL;
+}
+
 /*
  * Move what the CQ holds to the aio rings.  With try, leave it to whoever
  * holds cq_lock: a thread inside a call drains again, or the last one to
@@ -665,12 +690,16 @@ void uring__drain(struct shring *sr, bool try)
 		return;
 	ur_draining(sr, true);
 	while ((n = io_uring_peek_batch_cqe(&sr->ring, cqes, DRAIN_BATCH))) {
+		/* A run of CQEs of one context takes its lock once. */
+		struct uctx *held = NULL;
+
 		done.n = 0;
 		for (unsigned i = 0; i < n; i++) {
 			uint64_t ud = cqes[i]->user_data;
 			int r = cqes[i]->res;
 
 			if (ud & UD_OURS) {
+				held = held_let_go(held);
 				if ((ud & UD_KIND_MASK) ==
 				    (UD_CANCEL_AWAIT & UD_KIND_MASK))
 					cancel_result(ud, r);
@@ -684,23 +713,25 @@ void uring__drain(struct shring *sr, bool try)
 			enum settle what;
 			long out = 0;
 
-			pthread_mutex_lock(&u->lock);
+			if (u != held) {
+				held_let_go(held);
+				pthread_mutex_lock(&u->lock);
+				held = u;
+			}
 			req = emu_req_at(&u->e, ud_index(ud));
 			if (!req || !(req->eflags & R_LIVE) ||
-			    (req->gen & 0xffff) != ud_gen(ud)) {
-				/* cannot happen: one CQE each */
-				pthread_mutex_unlock(&u->lock);
-				continue;
-			}
+			    (req->gen & 0xffff) != ud_gen(ud))
+				continue; /* cannot happen: one CQE each */
 			what = settle(u, req, r, &out);
-			pthread_mutex_unlock(&u->lock);
 			if (what == SETTLE_RESUB) {
+				held = held_let_go(held);
 				resub_push(sr, req);
 				kick = true;
 			} else if (what == SETTLE_DONE) {
 				done_add(&done, u, req, out);
 			}
 		}
+		held_let_go(held);
 		io_uring_cq_advance(&sr->ring, n);
 		for (unsigned i = 0; i < done.n; i++)
 			emu_write_failed(done.req[i], done.res[i]);

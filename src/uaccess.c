@@ -49,32 +49,31 @@ static pid_t self(void)
 }
 
 /*
- * The live part of this thread's stack: from our frame to its top.  Only
- * while we run on that stack: on a coroutine's or a signal handler's
- * stack, the range from our frame up to the thread's stack top holds
- * unmapped gaps.
+ * The live part of this thread's stack: from the caller's frame to its
+ * top.  Only while we run on that stack: on a coroutine's or a signal
+ * handler's stack, the range from our frame up to the thread's stack top
+ * holds unmapped gaps.  Empty (lo == hi) when unknown.
  */
-static bool on_live_stack(const void *p, size_t len)
+static void live_stack(uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
 {
-	uintptr_t a = (uintptr_t)p, sp = (uintptr_t)__builtin_frame_address(0);
-
+	*lo = *hi = 0;
 	if (unlikely(!stack_top)) {
 		pthread_attr_t attr;
-		void *lo;
+		void *base;
 		size_t size;
 
 		if (pthread_getattr_np(pthread_self(), &attr))
-			return false;
-		if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
-			stack_lo = (uintptr_t)lo;
-			stack_top = (uintptr_t)lo + size;
+			return;
+		if (pthread_attr_getstack(&attr, &base, &size) == 0) {
+			stack_lo = (uintptr_t)base;
+			stack_top = (uintptr_t)base + size;
 		}
 		pthread_attr_destroy(&attr);
-		if (!stack_top)
-			return false;
 	}
-	return sp >= stack_lo && sp < stack_top && a >= sp && a < stack_top &&
-	       len <= stack_top - a;
+	if (stack_top && sp >= stack_lo && sp < stack_top) {
+		*lo = sp;
+		*hi = stack_top;
+	}
 }
 
 static uintptr_t brk_start; /* 0: no brk heap known */
@@ -115,26 +114,35 @@ static void brk_init(void)
  * is a break that was true a moment ago).  A free() in another thread that
  * trims the heap meanwhile can unmap the top of it; only a dangling
  * pointer into that top can be there, and it then crashes where the kernel
- * would return EFAULT (uaio.7).
+ * would return EFAULT (uaio.7).  Empty (lo == hi) when unknown.
  */
-static bool on_brk_heap(const void *p, size_t len)
+static void brk_heap(uintptr_t *lo, uintptr_t *hi)
 {
-	uintptr_t a = (uintptr_t)p, end;
 	void *cur;
 
+	*lo = *hi = 0;
 	pthread_once(&brk_once, brk_init);
-	if (!brk_start || a < brk_start)
-		return false;
+	if (!brk_start)
+		return;
 	cur = sbrk(0);
-	if (cur == (void *)-1)
-		return false;
-	end = (uintptr_t)cur;
-	return a < end && len <= end - a;
+	if (cur == (void *)-1 || (uintptr_t)cur < brk_start)
+		return;
+	*lo = brk_start;
+	*hi = (uintptr_t)cur;
+}
+
+void uaio__mapped_now(struct uaio_mapped *m)
+{
+	live_stack((uintptr_t)__builtin_frame_address(0), &m->lo[0], &m->hi[0]);
+	brk_heap(&m->lo[1], &m->hi[1]);
 }
 
 bool uaio__surely_mapped(const void *p, size_t len)
 {
-	return on_live_stack(p, len) || on_brk_heap(p, len);
+	struct uaio_mapped m;
+
+	uaio__mapped_now(&m);
+	return uaio__in_mapped(&m, p, len);
 }
 
 static pthread_once_t trust_once = PTHREAD_ONCE_INIT;

@@ -9,9 +9,29 @@
 
 #include "internal.h"
 
-/* Whether p[len] is mapped read-write by construction (the calling
- * thread's live stack, the brk heap), so that plain loads and stores of it
- * cannot fault. */
+/*
+ * What is mapped read-write by construction, so that plain loads and
+ * stores of it cannot fault: the calling thread's live stack (from the
+ * caller's frame up) and the brk heap, as of the call.  Taken once for the
+ * many pointers of one io_submit; valid while the caller's frame lives.
+ */
+struct uaio_mapped {
+	uintptr_t lo[2], hi[2]; /* the stack, the brk heap; lo == hi: none */
+};
+void uaio__mapped_now(struct uaio_mapped *m);
+
+static inline bool uaio__in_mapped(const struct uaio_mapped *m, const void *p,
+				   size_t len)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	for (int i = 0; i < 2; i++)
+		if (a >= m->lo[i] && a < m->hi[i] && len <= m->hi[i] - a)
+			return true;
+	return false;
+}
+
+/* Whether p[len] is in what uaio__mapped_now() would say now. */
 bool uaio__surely_mapped(const void *p, size_t len);
 /* 0, or -EFAULT if any byte of src[len] is unreadable. */
 int uaio__uread(void *dst, const void *src, size_t len);
