@@ -107,6 +107,13 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Sorts v[0..n), n > 0; its median. */
+static double median_sorting(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 void core_summarise(struct core_result *r)
 {
 	double *s;
@@ -120,10 +127,28 @@ void core_summarise(struct core_result *r)
 	if (!s)
 		die("out of memory");
 	memcpy(s, r->v, r->n * sizeof(*s));
-	qsort(s, r->n, sizeof(*s), cmp_double);
+	r->median = median_sorting(s, r->n);
 	r->min = s[0];
 	r->max = s[r->n - 1];
-	r->median =
-	    r->n % 2 ? s[r->n / 2] : (s[r->n / 2 - 1] + s[r->n / 2]) / 2;
 	free(s);
+}
+
+double core_paired_ratio(const struct core_result *a,
+			 const struct core_result *b)
+{
+	unsigned n = a->n < b->n ? a->n : b->n;
+	double *q, m;
+
+	if (!n)
+		return 0;
+	q = malloc(n * sizeof(*q));
+	if (!q)
+		die("out of memory");
+	/* Run k of every method is in round k: a method that fails is not
+	 * run again, and then has no ratio at all. */
+	for (unsigned k = 0; k < n; k++)
+		q[k] = a->v[k] / b->v[k];
+	m = median_sorting(q, n);
+	free(q);
+	return m;
 }

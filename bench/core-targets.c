@@ -1,7 +1,8 @@
 /*
- * core-targets.c - the project's performance targets, judged on ratios of
- * medians taken in the same run: figures from different runs of a small
- * machine differ by more than the margins the targets allow.
+ * core-targets.c - the project's performance targets, judged on the
+ * median of each round's ratio (core_paired_ratio()) within one run:
+ * figures from different runs of a small machine, or even medians taken
+ * minutes apart in one, differ by more than the margins the targets allow.
  */
 #include "core.h"
 
@@ -36,7 +37,7 @@ double core_ratio(core_results results, enum core_test t, unsigned i)
 
 	if (results[t][i].state != BENCH_OK || ref->state != BENCH_OK)
 		return 0;
-	return results[t][i].median / ref->median;
+	return core_paired_ratio(&results[t][i], ref);
 }
 
 enum core_verdict core_evaluate(const struct core_target *tg,
@@ -55,7 +56,8 @@ enum core_verdict core_evaluate(const struct core_target *tg,
 			 st[r->state], r->reason[0] ? ": " : "", r->reason);
 		return CORE_NA;
 	}
-	*ratio = results[tg->test][a].median / results[tg->test][b].median;
+	*ratio =
+	    core_paired_ratio(&results[tg->test][a], &results[tg->test][b]);
 	if (!strcmp(tg->cmp, "<="))
 		return *ratio <= tg->limit ? CORE_MET : CORE_MISSED;
 	if (!strcmp(tg->cmp, "<"))

@@ -26,12 +26,14 @@ static void describe(const struct core_opts *o, enum core_test t)
 		printf("Cost per read: 4 KiB reads at random offsets of a "
 		       "cached %s file, depth %d,\n"
 		       "%" PRIu64 " reads per run, %u run%s; ns per read, "
-		       "lower is better.\n",
+		       "lower is better; vs libaio: the median\n"
+		       "of the rounds' ratios.\n",
 		       size, CORE_COST_DEPTH, o->ops, o->runs, s);
 	else
 		printf("O_DIRECT reads: 4 KiB at random offsets of a %s "
 		       "file, depth %d, %g s per run,\n"
-		       "%u run%s; IOPS, higher is better.\n",
+		       "%u run%s; IOPS, higher is better; vs libaio: the "
+		       "median of the rounds' ratios.\n",
 		       size, CORE_DIRECT_DEPTH, o->seconds, o->runs, s);
 }
 
@@ -89,7 +91,8 @@ static void print_targets(core_results results)
 	struct table tb;
 	char why[512];
 
-	printf("Targets (ratios of medians; the run reports, it does not "
+	printf("Targets (medians of the rounds' ratios; the run reports, it "
+	       "does not "
 	       "judge):\n");
 	table_init(&tb, 3, NULL, (const bool[]){false, false, true});
 	for (unsigned i = 0; i < core_ntargets; i++) {

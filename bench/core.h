@@ -70,8 +70,13 @@ void core_parse(int argc, char **argv, struct core_opts *o);
 bool core_rounds(const struct core_opts *o, struct core_result *res,
 		 enum core_test t, int fd, uint64_t size);
 void core_summarise(struct core_result *r);
+/* The median of the rounds' ratios a/b: within a round every method runs
+ * once, so a->v[k] and b->v[k] were measured minutes apart at most, and
+ * the machine's drift between rounds cancels out. */
+double core_paired_ratio(const struct core_result *a,
+			 const struct core_result *b);
 
-/* core-targets.c: the project's targets, as ratios of medians. */
+/* core-targets.c: the project's targets, as paired ratios. */
 enum core_verdict { CORE_MET, CORE_MISSED, CORE_NA };
 struct core_target {
 	const char *what;
@@ -82,7 +87,7 @@ struct core_target {
 };
 extern const struct core_target core_targets[];
 extern const unsigned core_ntargets;
-/* The median of method i over the system libaio's, or 0. */
+/* The paired ratio of method i to the system libaio, or 0. */
 double core_ratio(core_results results, enum core_test t, unsigned i);
 enum core_verdict core_evaluate(const struct core_target *tg,
 				core_results results, double *ratio, char *why,
