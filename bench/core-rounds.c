@@ -100,20 +100,6 @@ bool core_rounds(const struct core_opts *o, struct core_result *res,
 	return failed;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Sorts v[0..n), n > 0; its median. */
-static double median_sorting(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 void core_summarise(struct core_result *r)
 {
 	double *s;
@@ -127,7 +113,7 @@ void core_summarise(struct core_result *r)
 	if (!s)
 		die("out of memory");
 	memcpy(s, r->v, r->n * sizeof(*s));
-	r->median = median_sorting(s, r->n);
+	r->median = bench_median(s, r->n);
 	r->min = s[0];
 	r->max = s[r->n - 1];
 	free(s);
@@ -148,7 +134,7 @@ double core_paired_ratio(const struct core_result *a,
 	 * run again, and then has no ratio at all. */
 	for (unsigned k = 0; k < n; k++)
 		q[k] = a->v[k] / b->v[k];
-	m = median_sorting(q, n);
+	m = bench_median(q, n);
 	free(q);
 	return m;
 }

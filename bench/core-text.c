@@ -92,8 +92,7 @@ static void print_targets(core_results results)
 	char why[512];
 
 	printf("Targets (medians of the rounds' ratios; the run reports, it "
-	       "does not "
-	       "judge):\n");
+	       "does not judge):\n");
 	table_init(&tb, 3, NULL, (const bool[]){false, false, true});
 	for (unsigned i = 0; i < core_ntargets; i++) {
 		double v;

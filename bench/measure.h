@@ -78,6 +78,9 @@ struct bench_result {
 
 enum bench_state { BENCH_PENDING, BENCH_OK, BENCH_NA, BENCH_FAILED };
 
+/* median.c: the median of v[0..n), n > 0; sorts v. */
+double bench_median(double *v, unsigned n);
+
 /* A measurement as the driver sees it. */
 struct bench_outcome {
 	enum bench_state state;

@@ -100,14 +100,15 @@ static bool grow(struct emu_ctx *e)
 static unsigned req_take(struct emu_ctx *e, unsigned want,
 			 struct emu_req **first, struct emu_req **last)
 {
-	struct emu_req *req = NULL, *prev = NULL;
+	struct emu_req *prev = NULL;
 	unsigned n = 0;
 
 	*first = NULL;
 	pthread_mutex_lock(&e->free_lock);
 	/* Linked afresh: a chunk grown midway is not linked to the rest. */
 	while (n < want && (e->free || grow(e))) {
-		req = e->free;
+		struct emu_req *req = e->free;
+
 		e->free = req->next;
 		if (prev)
 			prev->next = req;
@@ -117,9 +118,9 @@ static unsigned req_take(struct emu_ctx *e, unsigned want,
 		n++;
 	}
 	pthread_mutex_unlock(&e->free_lock);
-	if (req)
-		req->next = NULL;
-	*last = req;
+	if (prev)
+		prev->next = NULL;
+	*last = prev;
 	return n;
 }
 
@@ -206,10 +207,10 @@ static long copy_one(struct iocb **iocbpp, struct iocb **ptrs, struct iocb *cbs)
  * nothing past a failing entry is touched: the array may end there (a
  * NULL after the last iocb, with a larger nr).  Plain loads (of what m
  * says is mapped) keep to that, one entry per call; reads through
- * process_vm_readv(), which cannot fault on what lies past, may read ahead, two
- * system calls for a chunk. It costs per remote range (it pins each range's
- * pages), so iocbs close to each other, as in an array, are read as one range,
- * the bytes between them going to a sink.
+ * process_vm_readv(), which cannot fault on what lies past, may read
+ * ahead, two system calls for a chunk.  It costs per remote range (it pins
+ * each range's pages), so iocbs close to each other, as in an array, are
+ * read as one range, the bytes between them going to a sink.
  */
 static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 		       struct iocb *cbs, const struct uaio_mapped *m)

@@ -10,19 +10,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), by_value);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 double ubench_ratio(const struct ubench *r, unsigned m, unsigned d, unsigned a,
 		    unsigned b)
 {
@@ -35,7 +22,7 @@ double ubench_ratio(const struct ubench *r, unsigned m, unsigned d, unsigned a,
 	for (unsigned k = 0; k < ca->nruns && k < cb->nruns; k++)
 		if (cb->run_iops[k] > 0)
 			v[n++] = ca->run_iops[k] / cb->run_iops[k];
-	return n ? median(v, n) : NAN;
+	return n ? bench_median(v, n) : NAN;
 }
 
 bool ubench_auto_best(const struct ubench *r, unsigned m, unsigned d,
@@ -72,7 +59,7 @@ static void summarize_cell(struct ubench_cell *c)
 		return;
 	for (unsigned k = 0; k < c->nruns; k++)
 		v[k] = c->run_iops[k];
-	c->iops = median(v, c->nruns); /* sorts v */
+	c->iops = bench_median(v, c->nruns); /* sorts v */
 	while (c->run_iops[mid] != v[(c->nruns - 1) / 2])
 		mid++;
 	c->out.r = c->run_res[mid];
