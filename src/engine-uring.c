@@ -74,6 +74,7 @@ struct uctx {
 	pthread_mutex_t lock;	     /* requests' eflags and owners */
 	_Atomic int cancel_res;	     /* the awaited cancel's result */
 	pthread_mutex_t cancel_lock; /* one io_cancel at a time */
+	_Atomic bool gave_up;	     /* io_destroy cancels even files */
 };
 
 static inline struct uctx *uctx_of(struct emu_ctx *e)
@@ -442,6 +443,18 @@ static bool may_wait_forever(struct emu_req *req)
 	return emu_kind(req) != KIND_FILE;
 }
 
+/*
+ * Whether the io_destroy of u, dying, waits for req: file I/O, until it
+ * gives up on it.  Such a request that io_uring drops unrun (its thread
+ * ended and io_uring cancelled what it had queued, or no worker could be
+ * made) is submitted again, as when u lives: kernel AIO would run it, and
+ * a write dropped there would be lost.
+ */
+static bool destroy_awaits(struct uctx *u, struct emu_req *req)
+{
+	return !atomic_load(&u->gave_up) && !may_wait_forever(req);
+}
+
 /* Cancel the live requests of u that match: all that may wait for ever,
  * or those of an exiting thread; tagged tag. */
 static unsigned cancel_matching(struct uctx *u,
@@ -558,7 +571,8 @@ static enum settle settle(struct uctx *u, struct emu_req *req, int r, long *res)
 		req->eflags |= R_PARKED;
 		return SETTLE_PARK;
 	}
-	if (!atomic_load(&u->e.dead) && wants_resubmit(req, r)) {
+	if (wants_resubmit(req, r) &&
+	    (!atomic_load(&u->e.dead) || destroy_awaits(u, req))) {
 		req->owner = 0;
 		req->eflags &= ~(unsigned)R_HANDOVER;
 		return SETTLE_RESUB;
@@ -628,13 +642,14 @@ void uring__resubmit(struct shring *sr)
 		struct uctx *u = uctx_of(req->ectx);
 
 		list = req->next;
-		if (atomic_load(&u->e.dead)) {
-			pthread_mutex_lock(&u->lock);
+		pthread_mutex_lock(&u->lock);
+		if (atomic_load(&u->e.dead) && !destroy_awaits(u, req)) {
 			req->eflags &= ~(unsigned)R_LIVE;
 			pthread_mutex_unlock(&u->lock);
 			finish(u, req, 0);
 			continue;
 		}
+		pthread_mutex_unlock(&u->lock);
 		queue_reqs(u, &req, 1, false, 0);
 	}
 }
@@ -994,7 +1009,6 @@ static void uring_destroy(struct uaio_ctx *c)
 
 	unsigned left, before = 0;
 	uint64_t since = 0;
-	bool gave_up = false;
 
 	/* What io_submit calls that raced with kill queued. */
 	cancel_waiting(u);
@@ -1017,13 +1031,12 @@ static void uring_destroy(struct uaio_ctx *c)
 			 * kernel AIO fails it): cancelled (uaio.7), asked
 			 * again each tick until a cancel finds it waiting.
 			 */
-			if (!gave_up)
+			if (!atomic_exchange(&u->gave_up, true))
 				uaio__debug("uring: io_destroy: %u request(s) "
 					    "made no progress for %d s: "
 					    "cancelled",
 					    left,
 					    (int)(GIVE_UP_NS / 1000000000));
-			gave_up = true;
 			(void)cancel_matching(u, any, 0, 0);
 		}
 		ur_kick(u->sr);

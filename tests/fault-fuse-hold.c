@@ -16,6 +16,8 @@
  *    other completions and for a signal;
  *  - io_destroy waits for it: when io_destroy returns, the read has
  *    filled the buffer;
+ *  - the thread that submitted held reads ends, while the context lives
+ *    or while io_destroy waits for them: they complete all the same;
  *  - when the file system dies (its server killed) with requests held,
  *    they complete with the kernel's error, and the context still works.
  */
@@ -452,6 +454,125 @@ static void held_destroy(struct t_fuse *f, bool raw, const char *file,
 	free(buf);
 }
 
+struct leaver {
+	struct submitter s;
+	int go[2]; /* the thread ends when this is readable */
+};
+
+static void *leave_main(void *arg)
+{
+	struct leaver *l = arg;
+	char c;
+
+	submit_main(&l->s);
+	if (read(l->go[0], &c, 1) != 1)
+		perror("fault-fuse-hold: read");
+	return NULL;
+}
+
+struct destroyer {
+	struct t_aio *a;
+	int ret;
+	double ms;
+	pthread_t t;
+};
+
+static void *destroy_main(void *arg)
+{
+	struct destroyer *d = arg;
+	double t0 = t_now_ms();
+
+	d->ret = t_aio_destroy(d->a);
+	d->ms = t_now_ms() - t0;
+	return NULL;
+}
+
+#define NLEAVE 24 /* more than io_uring's workers for a thread here */
+
+/*
+ * A thread submits n reads of file, all held, and ends; then the file
+ * system lets them go.  Every read io_submit took completes whole, with
+ * its data: while the context lives (its events), and while io_destroy
+ * waits for them (the buffers, once io_destroy returns).  The thread's end
+ * hands its io_uring requests over to the library's own thread: cancelled
+ * where they wait (a buffered read waiting for the page that readahead
+ * fills; the reads queued for io_uring's few workers) and submitted again,
+ * also when their context is dying.
+ */
+static void leave_held(struct t_fuse *f, const char *file, int n, bool destroy,
+		       const char *what)
+{
+	unsigned char *buf[NLEAVE];
+	struct iocb cbs[NLEAVE], *p[NLEAVE];
+	long res[NLEAVE];
+	struct leaver l;
+	struct destroyer d = {0};
+	struct t_aio a;
+	int fd;
+
+	T_EQ(t_aio_setup(&a, false, 2 * NLEAVE), 0);
+	t_fuse_cmd(f, "reset");
+	t_fuse_cmd(f, "read hold 0 1048576");
+	fd = t_fuse_open(f, file, O_RDONLY);
+	for (int i = 0; i < n; i++) {
+		buf[i] = t_aligned(4096, K4);
+		memset(buf[i], 0xee, K4);
+		io_prep_pread(&cbs[i], fd, buf[i], K4, (long long)i * 2 * K4);
+		cbs[i].data = &cbs[i];
+		p[i] = &cbs[i];
+		res[i] = T_NO_RES;
+	}
+	l.s = (struct submitter){.a = &a, .cbs = p, .n = n, .ret = -1000};
+	T_EQ(pipe(l.go), 0);
+	T_EQ(pthread_create(&l.s.t, NULL, leave_main, &l), 0);
+	if (!t_fuse_wait_held(f, 1, 5000))
+		T_FAIL("%s: no read reached the file system", what);
+	t_sleep_ms(100); /* the others reach it, or io_uring's queue */
+	if (destroy) {
+		d.a = &a;
+		T_EQ(pthread_create(&d.t, NULL, destroy_main, &d), 0);
+		t_sleep_ms(100); /* io_destroy waits for the reads */
+	}
+	T_EQ(write(l.go[1], "x", 1), 1);
+	t_sleep_ms(100); /* the thread is ending */
+	t_fuse_cmd(f, "release");
+	if (destroy)
+		T_EQ(pthread_join(d.t, NULL), 0);
+	T_EQ(pthread_join(l.s.t, NULL), 0);
+	F_CHECK(l.s.ret > 0 && l.s.ret <= n, "%s: io_submit = %d", what,
+		l.s.ret);
+	if (destroy) {
+		F_CHECK(d.ret == 0 && d.ms >= 150,
+			"%s: io_destroy = %d after %.0f ms, expected 0 after "
+			"the release",
+			what, d.ret, d.ms);
+	} else {
+		int got = t_reap_some(&a, p, l.s.ret, res, l.s.ret,
+				      t_now_ms() + 5000);
+
+		F_CHECK(got == l.s.ret, "%s: %d of %d events", what, got,
+			l.s.ret);
+		for (int i = 0; i < l.s.ret; i++)
+			F_CHECK(res[i] == K4,
+				"%s: read %d: res %ld, expected %d", what, i,
+				res[i], K4);
+		T_EQ(t_aio_destroy(&a), 0);
+	}
+	for (int i = 0; i < l.s.ret; i++) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "%s: read %d", what, i);
+		check_data(name, buf[i], (long long)i * 2 * K4, K4);
+	}
+	printf("%-44s done (io_submit %d%s)\n", what, l.s.ret,
+	       destroy ? ", then io_destroy" : "");
+	close(l.go[0]);
+	close(l.go[1]);
+	close(fd);
+	for (int i = 0; i < n; i++)
+		free(buf[i]);
+}
+
 #define NDEAD 4
 
 /*
@@ -552,6 +673,13 @@ int main(void)
 	held_destroy(&f, false, "data", 0, "buffered: io_destroy waits");
 	held_destroy(&f, false, "direct", O_DIRECT,
 		     "O_DIRECT: io_destroy waits");
+	leave_held(&f, "data", 1, false,
+		   "buffered: a thread ends, a read held");
+	leave_held(&f, "data", 1, true, "buffered: ... and io_destroy waits");
+	leave_held(&f, "direct", NLEAVE, false,
+		   "direct_io: a thread ends, reads held");
+	leave_held(&f, "direct", NLEAVE, true,
+		   "direct_io: ... and io_destroy waits");
 	t_res_check(before, "after io_destroy of held requests");
 	t_fuse_stop(&f);
 

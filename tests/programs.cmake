@@ -86,10 +86,8 @@ endif()
 set(UAIO_LIBAIO_SRC ${PROJECT_SOURCE_DIR}/build-deps/libaio CACHE PATH
   "Unpacked libaio source for the harness test (scripts/deps.sh fetches it)")
 if(NOT UAIO_SANITIZE AND NOT UAIO_TSAN)
-  # Not auto: a minute or more each, and the others cover its parts.
-  set(_uaio_harness_engines ${_uaio_mdb_engines})
-  list(REMOVE_ITEM _uaio_harness_engines auto)
-  foreach(engine IN LISTS _uaio_harness_engines)
+  # auto included: it is what a program gets by default.
+  foreach(engine IN LISTS _uaio_mdb_engines)
     add_test(NAME libaio-harness.${engine}
       COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/libaio-harness.sh
               $<TARGET_FILE_DIR:uaio> ${engine} ${UAIO_LIBAIO_SRC})
