@@ -165,10 +165,11 @@ struct uaio_ctx *uaio__ctx_alloc(void)
 		free_ctxs = c->next_free;
 	else
 		c = ctx_new();
+	if (c)
+		c->gen++; /* under the lock: uaio__ctx_destroying() reads it */
 	pthread_mutex_unlock(&tab_lock);
 	if (!c)
 		return NULL;
-	c->gen++;
 	c->engine = NULL;
 	uaio__ctx_set_priv(c, NULL);
 	c->reason[0] = '\0';
@@ -516,6 +517,24 @@ struct uaio_ctx *uaio__ctx_get_number(unsigned number, unsigned gen)
 	}
 	held = c;
 	return c;
+}
+
+bool uaio__ctx_destroying(unsigned number, unsigned gen)
+{
+	bool yes = false;
+
+	pthread_mutex_lock(&tab_lock);
+	if (number < nallocated) {
+		struct uaio_ctx *c = &blocks[number / BLOCK][number % BLOCK];
+
+		/* Killed (CTX_DEAD), not yet freed (a handle) nor reused. */
+		yes = c->gen == gen &&
+		      (atomic_load_explicit(&c->users, memory_order_relaxed) &
+		       CTX_DEAD) &&
+		      atomic_load_explicit(&c->handle, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&tab_lock);
+	return yes;
 }
 
 void uaio__ctx_put(struct uaio_ctx *c)

@@ -806,6 +806,22 @@ static void handover(struct uctx *u, unsigned me)
 	ur_leave(u->sr);
 }
 
+/*
+ * A context being destroyed cannot be handed over (its engine state may go
+ * at any time), and its io_destroy waits for this thread's requests: some
+ * io_uring finishes only while their thread lives (a buffered read waiting
+ * for its page goes on as a task_work of the thread; once it is gone, it
+ * fails with EFAULT, unrun).  So the thread lives until that io_destroy is
+ * done; its task_work runs as each sleep ends.
+ */
+static void outlive_destroy(const struct known *k)
+{
+	const struct timespec ms = {0, 1000000};
+
+	while (uaio__ctx_destroying(k->number, k->gen))
+		nanosleep(&ms, NULL);
+}
+
 static void thread_exit(void *arg)
 {
 	(void)arg;
@@ -814,8 +830,10 @@ static void thread_exit(void *arg)
 		struct uaio_ctx *c =
 		    uaio__ctx_get_number(ts.ctxs[i].number, ts.ctxs[i].gen);
 
-		if (!c)
+		if (!c) {
+			outlive_destroy(&ts.ctxs[i]);
 			continue;
+		}
 		if (c->engine == &uaio__engine_uring)
 			handover(uctx_of(c->priv), ts.token);
 		uaio__ctx_put(c);

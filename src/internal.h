@@ -149,6 +149,8 @@ void uaio__ctx_kernel_id(struct uaio_ctx *c, unsigned id, bool live);
  */
 struct uaio_ctx *uaio__ctx_at(unsigned number);
 struct uaio_ctx *uaio__ctx_get_number(unsigned number, unsigned gen);
+/* Whether that context is being destroyed: killed, its engine not yet done. */
+bool uaio__ctx_destroying(unsigned number, unsigned gen);
 /*
  * The engine's state, published once it is whole: a completion thread that
  * finds a context by number (uaio__ctx_at) reads it with no lock of the

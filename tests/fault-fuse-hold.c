@@ -23,6 +23,8 @@
  */
 #include "faults.h"
 
+#include <linux/fs.h>
+
 #define K4 4096
 #define K16 16384
 
@@ -499,7 +501,7 @@ static void *destroy_main(void *arg)
  * fills; the reads queued for io_uring's few workers) and submitted again,
  * also when their context is dying.
  */
-static void leave_held(struct t_fuse *f, const char *file, int n, bool destroy,
+static void leave_held(struct t_fuse *f, int fd, int n, bool destroy,
 		       const char *what)
 {
 	unsigned char *buf[NLEAVE];
@@ -508,12 +510,8 @@ static void leave_held(struct t_fuse *f, const char *file, int n, bool destroy,
 	struct leaver l;
 	struct destroyer d = {0};
 	struct t_aio a;
-	int fd;
 
 	T_EQ(t_aio_setup(&a, false, 2 * NLEAVE), 0);
-	t_fuse_cmd(f, "reset");
-	t_fuse_cmd(f, "read hold 0 1048576");
-	fd = t_fuse_open(f, file, O_RDONLY);
 	for (int i = 0; i < n; i++) {
 		buf[i] = t_aligned(4096, K4);
 		memset(buf[i], 0xee, K4);
@@ -568,9 +566,42 @@ static void leave_held(struct t_fuse *f, const char *file, int n, bool destroy,
 	       destroy ? ", then io_destroy" : "");
 	close(l.go[0]);
 	close(l.go[1]);
-	close(fd);
 	for (int i = 0; i < n; i++)
 		free(buf[i]);
+}
+
+/* file of faultfs, opened with its reads held from now on. */
+static int open_held(struct t_fuse *f, const char *file)
+{
+	t_fuse_cmd(f, "reset");
+	t_fuse_cmd(f, "read hold 0 1048576");
+	return t_fuse_open(f, file, O_RDONLY);
+}
+
+/*
+ * leave_held() on a block device (a loop device over faultfs's data
+ * file), read through its page cache: io_uring does not give such a read
+ * to a worker but parks it until readahead fills the page, then goes on
+ * as a task_work of the thread that submitted it, which fails it with
+ * EFAULT, unrun, once that thread has ended.
+ */
+static void leave_parked(struct t_fuse *f, bool destroy, const char *what)
+{
+	int data = open_held(f, "data"), loop, dev;
+	char path[64];
+
+	loop = t_loop_attach(data, path, sizeof(path));
+	dev = open(path, O_RDONLY | O_CLOEXEC);
+	if (dev < 0)
+		T_FAIL("open(%s): %s", path, strerror(errno));
+	/* Nothing cached of what a probe of the new device read: not the
+	 * device's pages, nor the file's (an open of it drops them). */
+	T_EQ(ioctl(dev, BLKFLSBUF, 0), 0);
+	close(t_fuse_open(f, "data", O_RDONLY));
+	leave_held(f, dev, 1, destroy, what);
+	close(dev);
+	close(loop);
+	close(data);
 }
 
 #define NDEAD 4
@@ -673,13 +704,23 @@ int main(void)
 	held_destroy(&f, false, "data", 0, "buffered: io_destroy waits");
 	held_destroy(&f, false, "direct", O_DIRECT,
 		     "O_DIRECT: io_destroy waits");
-	leave_held(&f, "data", 1, false,
-		   "buffered: a thread ends, a read held");
-	leave_held(&f, "data", 1, true, "buffered: ... and io_destroy waits");
-	leave_held(&f, "direct", NLEAVE, false,
-		   "direct_io: a thread ends, reads held");
-	leave_held(&f, "direct", NLEAVE, true,
-		   "direct_io: ... and io_destroy waits");
+	for (int destroy = 0; destroy < 2; destroy++) {
+		int fd = open_held(&f, "data");
+
+		leave_held(&f, fd, 1, destroy,
+			   destroy ? "buffered: ... and io_destroy waits"
+				   : "buffered: a thread ends, a read held");
+		close(fd);
+		fd = open_held(&f, "direct");
+		leave_held(&f, fd, NLEAVE, destroy,
+			   destroy ? "direct_io: ... and io_destroy waits"
+				   : "direct_io: a thread ends, reads held");
+		close(fd);
+		leave_parked(&f, destroy,
+			     destroy ? "block device: ... and io_destroy waits"
+				     : "block device: a thread ends, a read "
+				       "held");
+	}
 	t_res_check(before, "after io_destroy of held requests");
 	t_fuse_stop(&f);
 

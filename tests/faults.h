@@ -703,26 +703,26 @@ static inline int t_ext4_image(void)
 	return fd;
 }
 
-/* A fresh copy of the ext4 image on a loop device, mounted on a new
- * directory. */
-static inline void t_mount_ext4(char *dir, size_t len)
+/*
+ * A loop device over the file fd, detached by the kernel once its last
+ * user (the returned descriptor, a mount) lets it go; its path in dev.
+ */
+static inline int t_loop_attach(int fd, char *dev, size_t len)
 {
-	int img = t_ext4_image(), ctl, loop = -1;
-	char dev[64];
+	int ctl, loop = -1;
 
 	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	T_SKIP_IF(ctl < 0, "/dev/loop-control: %s", strerror(errno));
 	/* Tests running at once race for the free device: try again. */
 	for (int tries = 0; tries < 50 && loop < 0; tries++) {
-		struct loop_config cfg = {.fd = (unsigned)img};
+		struct loop_config cfg = {.fd = (unsigned)fd};
 		int n = ioctl(ctl, LOOP_CTL_GET_FREE);
 
 		T_SKIP_IF(n < 0, "LOOP_CTL_GET_FREE: %s", strerror(errno));
-		snprintf(dev, sizeof(dev), "/dev/loop%d", n);
+		snprintf(dev, len, "/dev/loop%d", n);
 		loop = open(dev, O_RDWR | O_CLOEXEC);
 		if (loop < 0)
 			continue;
-		/* Detached by the kernel once unmounted. */
 		cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
 		if (ioctl(loop, LOOP_CONFIGURE, &cfg)) {
 			T_SKIP_IF(errno != EBUSY, "LOOP_CONFIGURE: %s",
@@ -732,8 +732,19 @@ static inline void t_mount_ext4(char *dir, size_t len)
 		}
 	}
 	close(ctl);
-	close(img);
 	T_SKIP_IF(loop < 0, "no free loop device");
+	return loop;
+}
+
+/* A fresh copy of the ext4 image on a loop device, mounted on a new
+ * directory. */
+static inline void t_mount_ext4(char *dir, size_t len)
+{
+	int img = t_ext4_image(), loop;
+	char dev[64];
+
+	loop = t_loop_attach(img, dev, sizeof(dev));
+	close(img);
 	t_tempdir(dir, len, "ext4");
 	if (mount(dev, dir, "ext4", 0, "")) {
 		int err = errno;
