@@ -1036,8 +1036,9 @@ static void uring_destroy(struct uaio_ctx *c)
 		if (!left)
 			break;
 		/* File I/O completes; block until it has, as the kernel
-		 * does, cancelling what came to wait meanwhile.  Requests
-		 * to resubmit are discarded by the completion thread. */
+		 * does, cancelling what came to wait meanwhile.  What is
+		 * to be submitted again goes again (destroy_awaits()) or is
+		 * discarded, by the completion thread. */
 		if (left != before) {
 			before = left;
 			since = uaio__now_ns();
@@ -1058,6 +1059,10 @@ static void uring_destroy(struct uaio_ctx *c)
 			(void)cancel_matching(u, any, 0, 0);
 		}
 		ur_kick(u->sr);
+		/* No completion thread (it could not be made): here, then. */
+		if (!atomic_load_explicit(&u->sr->started,
+					  memory_order_acquire))
+			uring__resubmit(u->sr);
 		ur_wait_cq(u->sr, 100);
 		if (!ur_cq_pending(u->sr))
 			cancel_waiting(u);
