@@ -39,7 +39,8 @@ static void *submit_main(void *arg)
 {
 	struct submitter *s = arg;
 
-	s->ret = t_aio_submit(s->a, s->n, s->cbs);
+	__atomic_store_n(&s->ret, t_aio_submit(s->a, s->n, s->cbs),
+			 __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -604,6 +605,70 @@ static void leave_parked(struct t_fuse *f, bool destroy, const char *what)
 	close(data);
 }
 
+/*
+ * Two O_DIRECT writes, the first held; the program closes the descriptor,
+ * then destroys the context: both land (the kernel holds the file of
+ * each request, whatever becomes of the descriptor).  io_uring queues the
+ * second behind the first (it runs a file's writes one after the other),
+ * where a cancel would take it back.  The submitting thread lives on.
+ */
+static void closed_then_destroy(struct t_fuse *f)
+{
+	const char *what = "O_DIRECT: fd closed, io_destroy waits";
+	unsigned char *buf[2] = {t_aligned(4096, K4), t_aligned(4096, K4)};
+	const long long off[2] = {0, 65536};
+	struct iocb cbs[2], *p[2] = {&cbs[0], &cbs[1]};
+	unsigned char *back = t_aligned(4096, K4);
+	struct releaser rel = {f, 300};
+	struct leaver l;
+	struct t_aio a;
+	pthread_t rt;
+	double t0, took;
+	int fd, ret;
+
+	T_EQ(t_aio_setup(&a, false, 8), 0);
+	t_fuse_cmd(f, "reset");
+	t_fuse_cmd(f, "write hold 0 4096");
+	fd = t_fuse_open(f, "direct", O_RDWR | O_DIRECT);
+	for (int i = 0; i < 2; i++) {
+		memset(buf[i], 0x5a + i, K4);
+		io_prep_pwrite(&cbs[i], fd, buf[i], K4, off[i]);
+	}
+	l.s = (struct submitter){.a = &a, .cbs = p, .n = 2, .ret = -1000};
+	T_EQ(pipe(l.go), 0);
+	T_EQ(pthread_create(&l.s.t, NULL, leave_main, &l), 0);
+	if (!t_fuse_wait_held(f, 1, 5000))
+		T_FAIL("%s: the write never reached the file system", what);
+	while (__atomic_load_n(&l.s.ret, __ATOMIC_ACQUIRE) == -1000)
+		t_sleep_ms(1); /* io_submit returned (kernel AIO: at once) */
+	F_CHECK(l.s.ret == 2, "%s: io_submit = %d", what, l.s.ret);
+	close(fd);
+	T_EQ(pthread_create(&rt, NULL, release_main, &rel), 0);
+	t0 = t_now_ms();
+	ret = t_aio_destroy(&a);
+	took = t_now_ms() - t0;
+	T_EQ(pthread_join(rt, NULL), 0);
+	T_EQ(write(l.go[1], "x", 1), 1);
+	T_EQ(pthread_join(l.s.t, NULL), 0);
+	F_CHECK(ret == 0 && took >= 250,
+		"%s: io_destroy = %d after %.0f ms, expected 0 after the "
+		"release",
+		what, ret, took);
+	fd = t_fuse_open(f, "direct", O_RDONLY | O_DIRECT);
+	for (int i = 0; i < 2; i++) {
+		T_EQ(pread(fd, back, K4, off[i]), K4);
+		F_CHECK(!memcmp(back, buf[i], K4),
+			"%s: write %d is not in the file", what, i);
+	}
+	printf("%-44s done (%.0f ms)\n", what, took);
+	close(fd);
+	close(l.go[0]);
+	close(l.go[1]);
+	free(back);
+	free(buf[0]);
+	free(buf[1]);
+}
+
 #define NDEAD 4
 
 /*
@@ -704,6 +769,7 @@ int main(void)
 	held_destroy(&f, false, "data", 0, "buffered: io_destroy waits");
 	held_destroy(&f, false, "direct", O_DIRECT,
 		     "O_DIRECT: io_destroy waits");
+	closed_then_destroy(&f);
 	for (int destroy = 0; destroy < 2; destroy++) {
 		int fd = open_held(&f, "data");
 
