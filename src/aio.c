@@ -125,6 +125,7 @@ UAIO_API int io_destroy(io_context_t ctx)
 
 void uaio__ctx_destroy(struct uaio_ctx *c, unsigned extra_refs)
 {
+	uaio__destroy_begin();
 	/* Before kill: the kernel engine's ring is gone after it. */
 	if (unlikely(c->stats))
 		uaio__stats_report(c);
@@ -134,6 +135,7 @@ void uaio__ctx_destroy(struct uaio_ctx *c, unsigned extra_refs)
 	c->engine->destroy(c);
 	uaio__stats_detach(c);
 	uaio__ctx_free(c);
+	uaio__destroy_end();
 }
 
 /*

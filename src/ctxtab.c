@@ -49,6 +49,9 @@ static unsigned tab_live, tab_tombs;
 static pthread_mutex_t tab_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct uaio_ctx *free_ctxs;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+/* io_destroy calls under way in the process, and in this thread. */
+static _Atomic unsigned destroys;
+static __thread unsigned my_destroys;
 /*
  * Context structs by number: blocks of BLOCK, never freed nor moved, so
  * that uaio__ctx_at() reads them without a lock.  At most 2^23 contexts,
@@ -116,12 +119,18 @@ static void atfork_child(void)
 	 */
 	if (t)
 		memset((void *)t->slot, 0, size_of(t) * sizeof(t->slot[0]));
-	/* Dead to lookups by number too (uaio__ctx_get_number()). */
-	for (unsigned k = 0; k < nallocated; k++)
+	/* Dead to lookups by number too (uaio__ctx_get_number()), and
+	 * other contexts than those a thread of the child may have noted
+	 * (the forking one's, uaio__ctx_destroying()). */
+	for (unsigned k = 0; k < nallocated; k++) {
 		atomic_store_explicit(&blocks[k / BLOCK][k % BLOCK].users,
 				      CTX_DEAD, memory_order_relaxed);
+		blocks[k / BLOCK][k % BLOCK].gen++;
+	}
 	tab_live = tab_tombs = 0;
 	dying_ctxs = NULL;
+	/* The parent's other threads and their io_destroy are not here. */
+	atomic_store(&destroys, 0);
 	atomic_store(&tab_seq, 0);
 	pthread_mutex_init(&tab_lock, NULL);
 }
@@ -517,6 +526,28 @@ struct uaio_ctx *uaio__ctx_get_number(unsigned number, unsigned gen)
 	}
 	held = c;
 	return c;
+}
+
+void uaio__destroy_begin(void)
+{
+	my_destroys++;
+	atomic_fetch_add(&destroys, 1);
+}
+
+void uaio__destroy_end(void)
+{
+	atomic_fetch_sub(&destroys, 1);
+	my_destroys--;
+}
+
+void uaio__destroy_wait_others(void)
+{
+	const struct timespec ms = {0, 1000000};
+
+	/* A sleep that ends runs this thread's task_work: io_uring may need
+	 * it to finish what another thread's io_destroy waits for. */
+	while (atomic_load(&destroys) > my_destroys)
+		nanosleep(&ms, NULL);
 }
 
 bool uaio__ctx_destroying(unsigned number, unsigned gen)

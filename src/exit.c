@@ -12,7 +12,8 @@
  *    and block devices complete, polls and reads or writes waiting on a
  *    stream are cancelled (kernel AIO would never have them in flight: it
  *    blocks in io_submit instead).  Kernel-engine contexts are left to the
- *    kernel, whose exit_aio() does the same.
+ *    kernel, whose exit_aio() does the same.  It then waits for the
+ *    io_destroy calls of other threads still under way.
  *
  *  - The end of the program's last thread (pthread_exit() in main after
  *    the others) must end the process, as glibc does by calling exit(0)
@@ -316,4 +317,5 @@ __attribute__((destructor)) static void uaio_exit(void)
 {
 	interrupted = uaio__ctx_held();
 	uaio__ctx_foreach(exit_context);
+	uaio__destroy_wait_others();
 }

@@ -152,6 +152,14 @@ struct uaio_ctx *uaio__ctx_get_number(unsigned number, unsigned gen);
 /* Whether that context is being destroyed: killed, its engine not yet done. */
 bool uaio__ctx_destroying(unsigned number, unsigned gen);
 /*
+ * io_destroy calls under way, counted so that the end of the process waits
+ * for those of other threads (their contexts are out of the table already),
+ * as the kernel's exit_aio() waits for every request.
+ */
+void uaio__destroy_begin(void);
+void uaio__destroy_end(void);
+void uaio__destroy_wait_others(void);
+/*
  * The engine's state, published once it is whole: a completion thread that
  * finds a context by number (uaio__ctx_at) reads it with no lock of the
  * context's, ordered after io_setup only by the kernel (an SQE before its

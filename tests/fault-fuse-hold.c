@@ -669,6 +669,71 @@ static void closed_then_destroy(struct t_fuse *f)
 	free(buf[1]);
 }
 
+/*
+ * A process ends (exit) while one of its threads destroys a context whose
+ * O_DIRECT write is held: the end waits for that io_destroy, as the
+ * kernel's exit_aio() waits for every request, and the write lands.
+ */
+static void exit_while_destroying(struct t_fuse *f)
+{
+	const char *what = "O_DIRECT: exit while io_destroy waits";
+	unsigned char *buf = t_aligned(4096, K4), *back = t_aligned(4096, K4);
+	struct iocb cb, *p = &cb;
+	int status, fd;
+	bool early;
+	pid_t pid;
+
+	t_fuse_cmd(f, "reset");
+	t_fuse_cmd(f, "write hold 0 4096");
+	memset(buf, 0x6c, K4);
+	pid = fork();
+	T_ASSERT(pid >= 0);
+	if (pid == 0) {
+		struct leaver l;
+		struct destroyer d = {0};
+		struct t_aio a;
+
+		t_nmounts = 0; /* the parent's to undo */
+		fd = t_fuse_open(f, "direct", O_RDWR | O_DIRECT);
+		io_prep_pwrite(&cb, fd, buf, K4, 0);
+		if (t_aio_setup(&a, false, 8))
+			_exit(3);
+		l.s = (struct submitter){
+		    .a = &a, .cbs = &p, .n = 1, .ret = -1000};
+		if (pipe(l.go) || pthread_create(&l.s.t, NULL, leave_main, &l))
+			_exit(4);
+		if (!t_fuse_wait_held(f, 1, 5000))
+			_exit(5);
+		d.a = &a;
+		if (pthread_create(&d.t, NULL, destroy_main, &d))
+			_exit(6);
+		t_sleep_ms(100); /* io_destroy waits for the write */
+		exit(0);
+	}
+	t_sleep_ms(400);
+	early = t_wait_pid(pid, 0, &status);
+	t_fuse_cmd(f, "release");
+	if (!early && !t_wait_pid(pid, 5000, &status)) {
+		kill(pid, SIGKILL);
+		t_wait_pid(pid, 2000, &status);
+		T_FAIL("%s: the process did not end after the release", what);
+	}
+	F_CHECK(!early,
+		"%s: the process ended before the write did (status "
+		"%#x)",
+		what, status);
+	F_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"%s: the process ended with status %#x", what, status);
+	fd = t_fuse_open(f, "direct", O_RDONLY | O_DIRECT);
+	T_EQ(pread(fd, back, K4, 0), K4);
+	F_CHECK(!memcmp(back, buf, K4), "%s: the write is not in the file",
+		what);
+	printf("%-44s done\n", what);
+	close(fd);
+	free(back);
+	free(buf);
+}
+
 #define NDEAD 4
 
 /*
@@ -770,6 +835,7 @@ int main(void)
 	held_destroy(&f, false, "direct", O_DIRECT,
 		     "O_DIRECT: io_destroy waits");
 	closed_then_destroy(&f);
+	exit_while_destroying(&f);
 	for (int destroy = 0; destroy < 2; destroy++) {
 		int fd = open_held(&f, "data");
 
