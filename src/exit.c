@@ -315,7 +315,12 @@ static void exit_context(unsigned long handle)
 
 __attribute__((destructor)) static void uaio_exit(void)
 {
-	interrupted = uaio__ctx_held();
+	bool in_call = (interrupted = uaio__ctx_held()) != NULL;
+
 	uaio__ctx_foreach(exit_context);
-	uaio__destroy_wait_others();
+	/* Not from a handler that interrupted a call of ours: that call
+	 * never returns, and another thread's io_destroy may wait for what
+	 * it was doing (its reference, a write inside io_submit). */
+	if (!in_call)
+		uaio__destroy_wait_others();
 }

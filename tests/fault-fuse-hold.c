@@ -686,6 +686,7 @@ static void exit_while_destroying(struct t_fuse *f)
 	t_fuse_cmd(f, "reset");
 	t_fuse_cmd(f, "write hold 0 4096");
 	memset(buf, 0x6c, K4);
+	fflush(NULL); /* the child's exit would print it again */
 	pid = fork();
 	T_ASSERT(pid >= 0);
 	if (pid == 0) {
@@ -732,6 +733,72 @@ static void exit_while_destroying(struct t_fuse *f)
 	close(fd);
 	free(back);
 	free(buf);
+}
+
+static void exit_now(int sig)
+{
+	(void)sig;
+	exit(0);
+}
+
+/*
+ * A signal handler calls exit while its thread is inside io_submit on a
+ * context (a buffered write held: the kernel runs it inside io_submit)
+ * that another thread is destroying: the process ends once the write is
+ * released.  The interrupted call never returns, so its hold on the
+ * context must not keep that io_destroy, or the exit, waiting for ever.
+ * exit() is not async-signal-safe, but programs do call it there.
+ */
+static void exit_from_handler(struct t_fuse *f)
+{
+	const char *what = "buffered: exit in a handler, io_destroy";
+	int status;
+	bool done;
+	pid_t pid;
+
+	t_fuse_cmd(f, "reset");
+	t_fuse_cmd(f, "write hold 0 4096");
+	fflush(NULL); /* the child's exit would print it again */
+	pid = fork();
+	T_ASSERT(pid >= 0);
+	if (pid == 0) {
+		unsigned char *buf = t_aligned(4096, K4);
+		struct iocb cb, *p = &cb;
+		struct sigaction sa = {.sa_handler = exit_now};
+		struct submitter s;
+		struct destroyer d = {0};
+		struct t_aio a;
+		int fd;
+
+		t_nmounts = 0; /* the parent's to undo */
+		memset(buf, 0x33, K4);
+		fd = t_fuse_open(f, "data", O_RDWR);
+		io_prep_pwrite(&cb, fd, buf, K4, 0);
+		if (sigaction(SIGUSR1, &sa, NULL) || t_aio_setup(&a, false, 8))
+			_exit(3);
+		submit_async(&s, &a, &p, 1);
+		if (!t_fuse_wait_held(f, 1, 5000))
+			_exit(5);
+		d.a = &a;
+		if (pthread_create(&d.t, NULL, destroy_main, &d))
+			_exit(6);
+		t_sleep_ms(100); /* io_destroy waits for io_submit */
+		pthread_kill(s.t, SIGUSR1);
+		for (;;)
+			pause(); /* the handler's exit ends the process */
+	}
+	t_sleep_ms(300);
+	t_fuse_cmd(f, "release");
+	done = t_wait_pid(pid, 10000, &status);
+	if (!done) {
+		kill(pid, SIGKILL);
+		t_wait_pid(pid, 2000, &status);
+	}
+	F_CHECK(done && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"%s: %s (status %#x)", what,
+		done ? "the process ended otherwise" : "the process hangs",
+		status);
+	printf("%-44s done\n", what);
 }
 
 #define NDEAD 4
@@ -836,6 +903,7 @@ int main(void)
 		     "O_DIRECT: io_destroy waits");
 	closed_then_destroy(&f);
 	exit_while_destroying(&f);
+	exit_from_handler(&f);
 	for (int destroy = 0; destroy < 2; destroy++) {
 		int fd = open_held(&f, "data");
 
