@@ -21,6 +21,7 @@
 #define WAIT_SLICE_MS 100
 
 static struct shring *rings[UR_MAX_RINGS];
+static struct shring *forsaken; /* a forked parent's, in a child */
 static unsigned nrings;
 static _Atomic unsigned next_ring;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -42,6 +43,10 @@ static void forget_rings(void)
 		close(rings[i]->evfd);
 		if (rings[i]->kaio_state == 1)
 			close(rings[i]->kaio.efd); /* its context is gone */
+		/* Never freed (the parent's threads may have been inside),
+		 * but kept in reach: not a leak at the child's exit. */
+		rings[i]->forsaken = forsaken;
+		forsaken = rings[i];
 		rings[i] = NULL;
 	}
 	pthread_mutex_init(&pool_lock, NULL);

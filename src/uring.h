@@ -82,6 +82,7 @@ static inline unsigned ud_gen(uint64_t ud)
 struct uctx;
 
 struct shring {
+	struct shring *forsaken; /* the next of a forked parent's (a child) */
 	struct io_uring ring;
 	pthread_mutex_t sq_lock; /* SQEs and io_uring_submit() */
 	pthread_mutex_t cq_lock; /* the CQ head: one consumer at a time */
