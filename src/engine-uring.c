@@ -642,14 +642,19 @@ void uring__resubmit(struct shring *sr)
 		struct uctx *u = uctx_of(req->ectx);
 
 		list = req->next;
-		pthread_mutex_lock(&u->lock);
-		if (atomic_load(&u->e.dead) && !destroy_awaits(u, req)) {
-			req->eflags &= ~(unsigned)R_LIVE;
+		if (atomic_load(&u->e.dead)) {
+			bool drop;
+
+			pthread_mutex_lock(&u->lock);
+			drop = !destroy_awaits(u, req);
+			if (drop)
+				req->eflags &= ~(unsigned)R_LIVE;
 			pthread_mutex_unlock(&u->lock);
-			finish(u, req, 0);
-			continue;
+			if (drop) {
+				finish(u, req, 0);
+				continue;
+			}
 		}
-		pthread_mutex_unlock(&u->lock);
 		queue_reqs(u, &req, 1, false, 0);
 	}
 }

@@ -473,6 +473,27 @@ static void *leave_main(void *arg)
 	return NULL;
 }
 
+/* A thread that submits cbs, then lives until leave_go(). */
+static void leave_start(struct leaver *l, struct t_aio *a, struct iocb **cbs,
+			int n)
+{
+	l->s = (struct submitter){.a = a, .cbs = cbs, .n = n, .ret = -1000};
+	T_EQ(pipe(l->go), 0);
+	T_EQ(pthread_create(&l->s.t, NULL, leave_main, l), 0);
+}
+
+static void leave_go(struct leaver *l)
+{
+	T_EQ(write(l->go[1], "x", 1), 1);
+}
+
+static void leave_join(struct leaver *l)
+{
+	T_EQ(pthread_join(l->s.t, NULL), 0);
+	close(l->go[0]);
+	close(l->go[1]);
+}
+
 struct destroyer {
 	struct t_aio *a;
 	int ret;
@@ -490,6 +511,27 @@ static void *destroy_main(void *arg)
 	return NULL;
 }
 
+/* io_destroy of a from a thread of its own. */
+static void destroy_async(struct destroyer *d, struct t_aio *a)
+{
+	*d = (struct destroyer){.a = a};
+	T_EQ(pthread_create(&d->t, NULL, destroy_main, d), 0);
+}
+
+/* A child that ends by exit(): it leaves the parent's mounts alone, and
+ * prints nothing the parent had buffered. */
+static pid_t fork_child(void)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	T_ASSERT(pid >= 0);
+	if (pid == 0)
+		t_nmounts = 0;
+	return pid;
+}
+
 #define NLEAVE 24 /* more than io_uring's workers for a thread here */
 
 /*
@@ -497,10 +539,9 @@ static void *destroy_main(void *arg)
  * system lets them go.  Every read io_submit took completes whole, with
  * its data: while the context lives (its events), and while io_destroy
  * waits for them (the buffers, once io_destroy returns).  The thread's end
- * hands its io_uring requests over to the library's own thread: cancelled
- * where they wait (a buffered read waiting for the page that readahead
- * fills; the reads queued for io_uring's few workers) and submitted again,
- * also when their context is dying.
+ * hands its io_uring requests over to the library's own thread: those
+ * io_uring can cancel (queued, not yet running) are cancelled and
+ * submitted again, also when their context is dying.
  */
 static void leave_held(struct t_fuse *f, int fd, int n, bool destroy,
 		       const char *what)
@@ -509,7 +550,7 @@ static void leave_held(struct t_fuse *f, int fd, int n, bool destroy,
 	struct iocb cbs[NLEAVE], *p[NLEAVE];
 	long res[NLEAVE];
 	struct leaver l;
-	struct destroyer d = {0};
+	struct destroyer d;
 	struct t_aio a;
 
 	T_EQ(t_aio_setup(&a, false, 2 * NLEAVE), 0);
@@ -521,23 +562,20 @@ static void leave_held(struct t_fuse *f, int fd, int n, bool destroy,
 		p[i] = &cbs[i];
 		res[i] = T_NO_RES;
 	}
-	l.s = (struct submitter){.a = &a, .cbs = p, .n = n, .ret = -1000};
-	T_EQ(pipe(l.go), 0);
-	T_EQ(pthread_create(&l.s.t, NULL, leave_main, &l), 0);
+	leave_start(&l, &a, p, n);
 	if (!t_fuse_wait_held(f, 1, 5000))
 		T_FAIL("%s: no read reached the file system", what);
 	t_sleep_ms(100); /* the others reach it, or io_uring's queue */
 	if (destroy) {
-		d.a = &a;
-		T_EQ(pthread_create(&d.t, NULL, destroy_main, &d), 0);
+		destroy_async(&d, &a);
 		t_sleep_ms(100); /* io_destroy waits for the reads */
 	}
-	T_EQ(write(l.go[1], "x", 1), 1);
+	leave_go(&l);
 	t_sleep_ms(100); /* the thread is ending */
 	t_fuse_cmd(f, "release");
 	if (destroy)
 		T_EQ(pthread_join(d.t, NULL), 0);
-	T_EQ(pthread_join(l.s.t, NULL), 0);
+	leave_join(&l);
 	F_CHECK(l.s.ret > 0 && l.s.ret <= n, "%s: io_submit = %d", what,
 		l.s.ret);
 	if (destroy) {
@@ -565,8 +603,6 @@ static void leave_held(struct t_fuse *f, int fd, int n, bool destroy,
 	}
 	printf("%-44s done (io_submit %d%s)\n", what, l.s.ret,
 	       destroy ? ", then io_destroy" : "");
-	close(l.go[0]);
-	close(l.go[1]);
 	for (int i = 0; i < n; i++)
 		free(buf[i]);
 }
@@ -608,9 +644,8 @@ static void leave_parked(struct t_fuse *f, bool destroy, const char *what)
 /*
  * Two O_DIRECT writes, the first held; the program closes the descriptor,
  * then destroys the context: both land (the kernel holds the file of
- * each request, whatever becomes of the descriptor).  io_uring queues the
- * second behind the first (it runs a file's writes one after the other),
- * where a cancel would take it back.  The submitting thread lives on.
+ * each request, whatever becomes of the descriptor), and io_destroy
+ * cancels neither.  The submitting thread lives on.
  */
 static void closed_then_destroy(struct t_fuse *f)
 {
@@ -634,9 +669,7 @@ static void closed_then_destroy(struct t_fuse *f)
 		memset(buf[i], 0x5a + i, K4);
 		io_prep_pwrite(&cbs[i], fd, buf[i], K4, off[i]);
 	}
-	l.s = (struct submitter){.a = &a, .cbs = p, .n = 2, .ret = -1000};
-	T_EQ(pipe(l.go), 0);
-	T_EQ(pthread_create(&l.s.t, NULL, leave_main, &l), 0);
+	leave_start(&l, &a, p, 2);
 	if (!t_fuse_wait_held(f, 1, 5000))
 		T_FAIL("%s: the write never reached the file system", what);
 	while (__atomic_load_n(&l.s.ret, __ATOMIC_ACQUIRE) == -1000)
@@ -648,8 +681,8 @@ static void closed_then_destroy(struct t_fuse *f)
 	ret = t_aio_destroy(&a);
 	took = t_now_ms() - t0;
 	T_EQ(pthread_join(rt, NULL), 0);
-	T_EQ(write(l.go[1], "x", 1), 1);
-	T_EQ(pthread_join(l.s.t, NULL), 0);
+	leave_go(&l);
+	leave_join(&l);
 	F_CHECK(ret == 0 && took >= 250,
 		"%s: io_destroy = %d after %.0f ms, expected 0 after the "
 		"release",
@@ -662,8 +695,6 @@ static void closed_then_destroy(struct t_fuse *f)
 	}
 	printf("%-44s done (%.0f ms)\n", what, took);
 	close(fd);
-	close(l.go[0]);
-	close(l.go[1]);
 	free(back);
 	free(buf[0]);
 	free(buf[1]);
@@ -690,28 +721,19 @@ static void exit_while_destroying(struct t_fuse *f)
 	t_fuse_cmd(f, "reset");
 	t_fuse_cmd(f, "write hold 0 4096");
 	memset(buf, 0x6c, K4);
-	fflush(NULL); /* the child's exit would print it again */
-	pid = fork();
-	T_ASSERT(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		struct leaver l;
-		struct destroyer d = {0};
+		struct destroyer d;
 		struct t_aio a;
 
-		t_nmounts = 0; /* the parent's to undo */
 		fd = t_fuse_open(f, "direct", O_RDWR | O_DIRECT);
 		io_prep_pwrite(&cb, fd, buf, K4, 0);
-		if (t_aio_setup(&a, false, 8))
-			_exit(3);
-		l.s = (struct submitter){
-		    .a = &a, .cbs = &p, .n = 1, .ret = -1000};
-		if (pipe(l.go) || pthread_create(&l.s.t, NULL, leave_main, &l))
-			_exit(4);
+		T_EQ(t_aio_setup(&a, false, 8), 0);
+		leave_start(&l, &a, &p, 1);
 		if (!t_fuse_wait_held(f, 1, 5000))
 			_exit(5);
-		d.a = &a;
-		if (pthread_create(&d.t, NULL, destroy_main, &d))
-			_exit(6);
+		destroy_async(&d, &a);
 		t_sleep_ms(100); /* io_destroy waits for the write */
 		exit(0);
 	}
@@ -762,30 +784,25 @@ static void exit_from_handler(struct t_fuse *f)
 
 	t_fuse_cmd(f, "reset");
 	t_fuse_cmd(f, "write hold 0 4096");
-	fflush(NULL); /* the child's exit would print it again */
-	pid = fork();
-	T_ASSERT(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		unsigned char *buf = child_buf;
 		struct iocb cb, *p = &cb;
 		struct sigaction sa = {.sa_handler = exit_now};
 		struct submitter s;
-		struct destroyer d = {0};
+		struct destroyer d;
 		struct t_aio a;
 		int fd;
 
-		t_nmounts = 0; /* the parent's to undo */
 		memset(buf, 0x33, K4);
 		fd = t_fuse_open(f, "data", O_RDWR);
 		io_prep_pwrite(&cb, fd, buf, K4, 0);
-		if (sigaction(SIGUSR1, &sa, NULL) || t_aio_setup(&a, false, 8))
-			_exit(3);
+		T_EQ(sigaction(SIGUSR1, &sa, NULL), 0);
+		T_EQ(t_aio_setup(&a, false, 8), 0);
 		submit_async(&s, &a, &p, 1);
 		if (!t_fuse_wait_held(f, 1, 5000))
 			_exit(5);
-		d.a = &a;
-		if (pthread_create(&d.t, NULL, destroy_main, &d))
-			_exit(6);
+		destroy_async(&d, &a);
 		t_sleep_ms(100); /* io_destroy waits for io_submit */
 		pthread_kill(s.t, SIGUSR1);
 		for (;;)
