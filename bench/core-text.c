@@ -111,6 +111,29 @@ static void print_targets(core_results results)
 	table_free(&tb);
 }
 
+/*
+ * Not a target: how much of the uring target the libaio API itself takes.
+ * liburing-checked is liburing plus the one system call a libaio
+ * io_submit of the batch cannot do without.
+ */
+static void print_floor(core_results results)
+{
+	static const struct core_target floor = {
+	    "", CORE_COST, "liburing-checked", "liburing", 0, "<="};
+	static const struct core_target over = {
+	    "", CORE_COST, "uaio-uring", "liburing-checked", 0, "<="};
+	double f, u;
+	char why[512];
+
+	if (core_evaluate(&floor, results, &f, why, sizeof(why)) == CORE_NA ||
+	    core_evaluate(&over, results, &u, why, sizeof(why)) == CORE_NA)
+		return;
+	printf("The libaio API's floor over io_uring: liburing-checked at "
+	       "%.3fx liburing;\n"
+	       "uaio uring at %.3fx liburing-checked.\n",
+	       f, u);
+}
+
 void core_print_text(const struct core_opts *o, core_results results)
 {
 	char h[256];
@@ -124,5 +147,6 @@ void core_print_text(const struct core_opts *o, core_results results)
 	for (unsigned t = 0; t < CORE_NTESTS; t++)
 		print_test(o, results, (enum core_test)t);
 	print_targets(results);
+	print_floor(results);
 	fflush(stdout);
 }

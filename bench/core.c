@@ -25,6 +25,13 @@ const struct core_method core_methods[] = {
     {"uaio-threads", "uaio threads", BENCH_LIBAIO, "threads", {true, true}},
     {"uaio-uring", "uaio uring", BENCH_LIBAIO, "uring", {true, true}},
     {"liburing", "liburing", BENCH_URING, NULL, {true, true}},
+    /* The floor for the libaio API over io_uring: what liburing pays plus
+     * the one system call the kernel's submit-time checks cost. */
+    {"liburing-checked",
+     "liburing + fcntl per batch",
+     BENCH_URING_CHECKED,
+     NULL,
+     {true, false}},
     {"posix-aio", "glibc POSIX AIO", BENCH_POSIX, NULL, {true, true}},
     /* One read at a time is no reference for a device at depth 32. */
     {"pread", "pread loop", BENCH_PREAD, NULL, {true, false}},
@@ -133,8 +140,8 @@ static int prepare(struct core_opts *o, enum core_test t, uint64_t size)
 int main(int argc, char **argv)
 {
 	static const struct bench_loop *const loops[BENCH_NAPIS] = {
-	    &bench_loop_libaio, &bench_loop_uring, &bench_loop_posix,
-	    &bench_loop_pread};
+	    &bench_loop_libaio, &bench_loop_uring, &bench_loop_uring,
+	    &bench_loop_posix, &bench_loop_pread};
 	struct core_result *results[CORE_NTESTS];
 	uint64_t sizes[CORE_NTESTS];
 	struct core_opts o;

@@ -1,11 +1,13 @@
 /*
  * loop-uring.c - liburing as a program would use it plainly (no
  * registered files or buffers): one system call submits the batch and
- * waits for the first completion.
+ * waits for the first completion.  BENCH_URING_CHECKED adds the
+ * fcntl(F_GETFL) a libaio io_submit of that batch cannot do without.
  */
 #include "loop.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +64,11 @@ static int ring_submit(struct bench_io *io, void *state)
 		bench_io_sent(io, slot, t);
 		n++;
 	}
+	/* What libaio's io_submit must learn of the descriptor before it
+	 * takes the batch: whether it is open, and for what. */
+	if (n && io->spec->api == BENCH_URING_CHECKED &&
+	    fcntl(io->fd, F_GETFL) < 0)
+		return bench_fail(io->why, errno, "fcntl: %s", strerror(errno));
 	r = n ? io_uring_submit_and_wait(&g->ring, 1) : 0;
 	if (r < 0 && r != -EINTR)
 		return bench_fail(io->why, -r, "io_uring_submit_and_wait: %s",

@@ -30,8 +30,11 @@
 enum bench_api {
 	BENCH_LIBAIO, /* io_setup/io_submit/io_getevents of spec.lib */
 	BENCH_URING,  /* liburing directly */
-	BENCH_POSIX,  /* glibc's aio_read/aio_write and aio_suspend */
-	BENCH_PREAD,  /* one pread or pwrite at a time */
+	/* liburing plus the check libaio's io_submit owes each batch: one
+	 * fcntl(F_GETFL) of its descriptor (the kernel's EBADF at submit) */
+	BENCH_URING_CHECKED,
+	BENCH_POSIX, /* glibc's aio_read/aio_write and aio_suspend */
+	BENCH_PREAD, /* one pread or pwrite at a time */
 	BENCH_NAPIS,
 };
 

@@ -12,8 +12,8 @@
 
 #include "args.h"
 
-const char *const bench_api_names[BENCH_NAPIS] = {"libaio", "uring", "posix",
-						  "pread"};
+const char *const bench_api_names[BENCH_NAPIS] = {
+    "libaio", "uring", "uring-checked", "posix", "pread"};
 const char *const bench_rw_names[3] = {"read", "write", "randrw"};
 
 static void __attribute__((format(printf, 2, 3)))
