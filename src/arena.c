@@ -10,10 +10,10 @@
  *
  * Rings are carved out of chunks of shared anonymous memory, each mapped
  * twice (the alias by mremap() with an old size of 0, which duplicates a
- * shared mapping); neighbouring rings of a chunk are one mapping, so tens
- * of thousands of contexts stay far below vm.max_map_count, as the kernel's
- * own rings do not.  Being shared, a ring is shared with a forked child, as
- * the kernel's is.
+ * shared mapping, or a memfd where that is refused); neighbouring rings of a
+ * chunk are one mapping, so tens of thousands of contexts stay far below
+ * vm.max_map_count, as the kernel's own rings do not.  Being shared, a ring is
+ * shared with a forked child, as the kernel's is.
  *
  * A freed ring's pages go back to the chunk, and for a big ring to the
  * system (MADV_REMOVE); a ring that the program moved leaves a hole in its
@@ -69,6 +69,44 @@ static long find_run(const struct chunk *ch, unsigned n)
 	return -1;
 }
 
+/*
+ * Fresh shared pages at two addresses.  Where mremap() will not duplicate
+ * a mapping (valgrind does not emulate an old size of 0), a memfd mapped
+ * twice gives the same; its descriptor is held only for the two mmap()s.
+ */
+static int map_twice(size_t bytes, char **user, char **alias)
+{
+	int fd;
+
+	*user = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (*user == MAP_FAILED)
+		return -1;
+	*alias = mremap(*user, 0, bytes, MREMAP_MAYMOVE);
+	if (*alias != MAP_FAILED)
+		return 0;
+	munmap(*user, bytes);
+	fd = memfd_create("uaio-rings", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	*user = MAP_FAILED;
+	*alias = MAP_FAILED;
+	if (!ftruncate(fd, (off_t)bytes)) {
+		*user = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+			     fd, 0);
+		*alias = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+			      fd, 0);
+	}
+	close(fd);
+	if (*user != MAP_FAILED && *alias != MAP_FAILED)
+		return 0;
+	if (*user != MAP_FAILED)
+		munmap(*user, bytes);
+	if (*alias != MAP_FAILED)
+		munmap(*alias, bytes);
+	return -1;
+}
+
 static struct chunk *chunk_new(unsigned pages)
 {
 	size_t bytes = (size_t)pages * page_size;
@@ -77,15 +115,8 @@ static struct chunk *chunk_new(unsigned pages)
 	if (!ch)
 		return NULL;
 	ch->used = calloc((pages + 63) / 64, sizeof(uint64_t));
-	ch->user = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (!ch->used || ch->user == MAP_FAILED)
+	if (!ch->used || map_twice(bytes, &ch->user, &ch->alias))
 		goto fail;
-	ch->alias = mremap(ch->user, 0, bytes, MREMAP_MAYMOVE);
-	if (ch->alias == MAP_FAILED) {
-		munmap(ch->user, bytes);
-		goto fail;
-	}
 	ch->pages = pages;
 	return ch;
 fail:

@@ -426,6 +426,16 @@ void emu_wake(struct emu_ctx *e)
 
 #define COMPLETE_BATCH 32
 
+/* Tell memcheck what a read wrote where it could not see it (valgrind.c);
+ * what went before, inside io_submit, it saw. */
+static void read_seen(const struct emu_req *req, long res)
+{
+	if ((req->opcode == CMD_PREAD || req->opcode == CMD_PREADV) &&
+	    res > req->done)
+		uaio__valgrind_wrote(req->iov, req->iovcnt,
+				     (size_t)(res - req->done));
+}
+
 /* Up to COMPLETE_BATCH: one lock of the free list, one publish, one wake. */
 static void complete_some(struct emu_ctx *e, struct emu_req *const *reqs,
 			  const long *res, unsigned n)
@@ -446,6 +456,8 @@ static void complete_some(struct emu_ctx *e, struct emu_req *const *reqs,
 		if (unlikely(e->ctx->stats))
 			uaio__stats_completed(e->ctx, req->t_submit, res[i],
 					      req->path);
+		if (unlikely(uaio__valgrind))
+			read_seen(req, res[i]);
 		if (req->resfd >= 0) {
 			resfd[nfd++] = req->resfd;
 			req->resfd = -1;

@@ -226,6 +226,15 @@ static inline void uaio__note_caller(void)
 /* notify.c: signal an IOCB_FLAG_RESFD eventfd as the kernel does. */
 void uaio__signal_eventfd(int fd);
 
+/*
+ * valgrind.c: whether the process runs under valgrind (known from the
+ * library's load on), and telling memcheck of memory written where it
+ * could not see it: len bytes at p, or the first bytes of iov.
+ */
+extern bool uaio__valgrind;
+void uaio__valgrind_defined(const void *p, size_t len);
+void uaio__valgrind_wrote(const struct iovec *iov, int iovcnt, size_t bytes);
+
 /* The calling thread's id, cached. */
 pid_t uaio__tid(void);
 /* pthread_create with every signal blocked; 0 or -errno. */

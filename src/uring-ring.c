@@ -439,19 +439,19 @@ void ur_cancel(struct shring *sr, const uint64_t *uds, unsigned n, uint64_t tag)
  * fault-fuse-hold: a poll on another context, completed while this thread
  * waits); ppoll is restarted.
  */
-static int wait_kaio(struct shring *sr, struct timespec *ts,
-		     const sigset_t *mask)
+static int wait_poll(struct shring *sr, struct timespec *ts,
+		     const sigset_t *mask, bool kaio)
 {
 	struct pollfd p[2] = {
 	    {.fd = sr->ring.ring_fd, .events = POLLIN},
-	    {.fd = sr->kaio.efd, .events = POLLIN},
+	    {.fd = kaio ? sr->kaio.efd : -1, .events = POLLIN},
 	};
-	long r = RAW(__NR_ppoll, p, 2, ts, mask, _NSIG / 8, 0);
+	long r = RAW(__NR_ppoll, p, kaio ? 2 : 1, ts, mask, _NSIG / 8, 0);
 
 	/* Before the caller looks at the kernel's ring (kaio_pending()):
 	 * a completion reaped already would keep the eventfd readable and
 	 * every later wait from sleeping. */
-	if (r > 0 && p[1].revents)
+	if (r > 0 && kaio && p[1].revents)
 		kaio_quiet(&sr->kaio);
 	return r == -EINTR ? -EINTR : 0;
 }
@@ -478,10 +478,15 @@ int ur_wait(struct shring *sr, const struct timespec *left,
 		ts.tv_sec = left->tv_sec;
 		ts.tv_nsec = left->tv_nsec;
 	}
-	if (ur_kaio_busy(sr)) {
+	/*
+	 * Valgrind (3.19) holds its lock across io_uring_enter as if it
+	 * could not block: the program's other threads would stop until the
+	 * wait timed out, and the one that was to complete it with them.
+	 */
+	if (ur_kaio_busy(sr) || uaio__valgrind) {
 		struct timespec t = {(time_t)ts.tv_sec, (long)ts.tv_nsec};
 
-		return wait_kaio(sr, &t, mask);
+		return wait_poll(sr, &t, mask, ur_kaio_busy(sr));
 	}
 	r = RAW(__NR_io_uring_enter, sr->ring.ring_fd, 0, 1,
 		IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg,

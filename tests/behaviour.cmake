@@ -22,6 +22,8 @@ uaio_test(ring-visible REF TIMEOUT 30 LABELS concurrency)
 uaio_test(ring-move REF TIMEOUT 30)
 uaio_test(vector-resume REF TIMEOUT 30)
 uaio_test(context-cost REF TIMEOUT 120)
+# A program under valgrind's memcheck (skipped without valgrind).
+uaio_test(valgrind REF TIMEOUT 300)
 # Security: a set-user-ID program ignores the UAIO_* variables.
 uaio_test(secure-env ENGINES threads TIMEOUT 30)
 
