@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libaio-dev liburing-dev libseccomp-dev
       fio qemu-utils man-db groff-base clang-format
       clang-14 libfuzzer-14-dev libfuse3-dev fuse3 mariadb-server mariadb-client
-      dpkg-dev)
+      dpkg-dev valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -33,7 +33,8 @@ static void forget_rings(void)
 {
 	/*
 	 * A forked child: the rings' queues are not mapped here
-	 * (io_uring_ring_dontfork) and their threads do not exist; close
+	 * (io_uring_ring_dontfork, but under valgrind) and their threads do
+	 * not exist; close
 	 * the inherited descriptors and start afresh.
 	 */
 	for (unsigned i = 0; i < UR_MAX_RINGS; i++) {
@@ -111,9 +112,13 @@ static struct shring *ring_new(int *err)
 	ret = ring_open(&sr->ring);
 	if (ret < 0)
 		goto fail;
-	/* A forked child gets no mapping of the SQ and CQ: it cannot
-	 * disturb the parent's ring. */
-	ret = io_uring_ring_dontfork(&sr->ring);
+	/*
+	 * A forked child gets no mapping of the SQ and CQ: it cannot disturb
+	 * the parent's ring.  Except under valgrind, which does not know of
+	 * MADV_DONTFORK: in the child it would take the parent's rings for
+	 * mapped still, and abort when the kernel put the child's there.
+	 */
+	ret = uaio__valgrind ? 0 : io_uring_ring_dontfork(&sr->ring);
 	if (ret < 0)
 		goto fail_ring;
 	sr->evfd = eventfd(0, EFD_CLOEXEC);

@@ -9,17 +9,16 @@
  * io_getevents does the same for the system libaio.  Nor does valgrind
  * know how big the kernel made an AIO ring that auto reaps itself.
  *
- * Built without valgrind's headers, this knows nothing and does nothing.
+ * Built without valgrind's headers (CMake says so), this knows nothing and
+ * does nothing.
  */
 #include <sys/uio.h>
 
 #include "internal.h"
 
-#if defined(__has_include)
-#if __has_include(<valgrind/memcheck.h>)
+#ifdef UAIO_HAVE_VALGRIND
 #include <valgrind/memcheck.h>
 #define HAVE_VALGRIND 1
-#endif
 #endif
 
 bool uaio__valgrind;

@@ -3,9 +3,10 @@
  * can be set up, the bytes every kind of read brings are known to memcheck
  * as written (io_uring and a kernel AIO ring reaped in user memory write
  * them where it cannot see), and a thread that waits in io_getevents lets
- * the thread that will wake it run.  The program runs itself under
- * valgrind; memcheck's errors fail it.  Skipped where valgrind is not
- * installed and under a sanitizer, whose runtime valgrind cannot host.
+ * the thread that will wake it run; so in a forked child.  The program
+ * runs itself under valgrind; memcheck's errors fail it.  Skipped where
+ * valgrind is not installed and under a sanitizer, whose runtime valgrind
+ * cannot host.
  */
 #include "behaviour.h"
 
@@ -13,6 +14,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 
 #define BS 4096
 #define N 8
@@ -150,6 +152,30 @@ static void pipe_wait(io_context_t ctx)
 	free(buf);
 }
 
+/*
+ * A forked child (valgrind follows it) sets up a context of its own and
+ * reads: the parent's rings must not be where the child's go.
+ */
+static void forked(int fd)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stderr);
+	pid = fork();
+	T_ASSERT(pid >= 0);
+	if (pid == 0) {
+		io_context_t ctx = t_setup(8);
+
+		reads(ctx, fd, N, false, "a child's buffered reads");
+		T_EQ(io_destroy(ctx), 0);
+		_exit(0);
+	}
+	T_EQ(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		T_FAIL("the child failed (status 0x%x)", status);
+}
+
 /* uaio gives the engine asked for under valgrind, not a fallback. */
 static void check_engine(io_context_t ctx)
 {
@@ -187,6 +213,7 @@ int main(void)
 	reads(ctx, dfd, N, true, "O_DIRECT PREADV");
 	close(dfd);
 	pipe_wait(ctx);
+	forked(fd);
 	T_EQ(io_destroy(ctx), 0);
 	close(fd);
 	return 0;
