@@ -32,10 +32,9 @@ static __thread bool draining_here UAIO_TLS_IE;
 static void forget_rings(void)
 {
 	/*
-	 * A forked child: the rings' queues are not mapped here
-	 * (io_uring_ring_dontfork, but under valgrind) and their threads do
-	 * not exist; close
-	 * the inherited descriptors and start afresh.
+	 * A forked child: the rings' queues are not mapped here (but under
+	 * valgrind: io_uring_ring_dontfork) and their threads do not exist;
+	 * close the inherited descriptors and start afresh.
 	 */
 	for (unsigned i = 0; i < UR_MAX_RINGS; i++) {
 		if (!rings[i])
