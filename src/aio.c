@@ -187,6 +187,23 @@ static bool ring_is_empty(io_context_t ctx)
 		   __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * The kernel's ring, unless c is being destroyed: the kernel's io_destroy
+ * unmaps it, and another thread's may be under way.  So the kernel
+ * engine's kill waits for the callers inside (peeking), and those that
+ * come after see CTX_DEAD (seq_cst on both sides).
+ */
+static bool kernel_ring_is_empty(struct uaio_ctx *c)
+{
+	bool empty = false;
+
+	atomic_fetch_add(&c->peeking, 1);
+	if (!(atomic_load(&c->users) & CTX_DEAD))
+		empty = ring_is_empty((io_context_t)c->handle);
+	atomic_fetch_sub(&c->peeking, 1);
+	return empty;
+}
+
 /* The kernel engine: the kernel checks everything, in its order. */
 static int getevents_kernel(struct uaio_ctx *c, long min_nr, long nr,
 			    struct io_event *events, struct timespec *timeout,
@@ -198,7 +215,7 @@ static int getevents_kernel(struct uaio_ctx *c, long min_nr, long nr,
 	 * libaio's peek: a zero timeout on an empty ring returns 0 without
 	 * a system call, before the kernel would check min_nr and nr.
 	 */
-	if (timeout && ring_is_empty((io_context_t)c->handle)) {
+	if (timeout && kernel_ring_is_empty(c)) {
 		if (uaio__uread(&ts, timeout, sizeof(ts)))
 			return -EFAULT;
 		if (zero_timeout(&ts))

@@ -160,6 +160,7 @@ static struct uaio_ctx *ctx_new(void)
 	c = &blocks[nallocated / BLOCK][nallocated % BLOCK];
 	c->number = nallocated++;
 	atomic_init(&c->users, CTX_DEAD);
+	atomic_init(&c->peeking, 0);
 	return c;
 }
 

@@ -7,6 +7,7 @@
  * into -EINVAL where libaio's io_getevents would read it and crash.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,6 +72,11 @@ static int kernel_cancel(struct uaio_ctx *c, struct iocb *iocb,
 
 static void kernel_kill(struct uaio_ctx *c)
 {
+	/* CTX_DEAD is set: no caller starts reading the ring now, and those
+	 * inside finish before the kernel unmaps it (aio.c). */
+	atomic_thread_fence(memory_order_seq_cst);
+	while (atomic_load(&c->peeking))
+		sched_yield();
 	/* Wakes the kernel's waiters, cancels, waits for in-flight I/O. */
 	sys_io_destroy(c->handle);
 }

@@ -117,6 +117,9 @@ extern const struct uaio_engine uaio__engine_uring;
 struct uaio_ctx {
 	_Atomic unsigned long handle; /* the io_context_t; 0 when free */
 	_Atomic unsigned users;
+	/* Callers reading the kernel engine's ring (aio.c), which its kill
+	 * waits out: the kernel unmaps the ring. */
+	_Atomic unsigned peeking;
 	unsigned number; /* this struct's, for ever: see UAIO_RING_ID */
 	unsigned gen;	 /* bumped at each reuse of the struct */
 	const struct uaio_engine *engine;

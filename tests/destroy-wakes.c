@@ -211,10 +211,62 @@ static void destroy_while_submitting(void)
 	close(s.fd);
 }
 
+struct peeker {
+	_Atomic(io_context_t) ctx;
+	atomic_int stop;
+	atomic_long peeks;
+};
+
+static void *peek_fn(void *arg)
+{
+	struct peeker *p = arg;
+	struct timespec zero = {0, 0};
+	struct io_event ev;
+
+	while (!atomic_load(&p->stop)) {
+		int r = io_getevents(atomic_load(&p->ctx), 0, 1, &ev, &zero);
+
+		T_ASSERT(r == 0 || r == -EINVAL);
+		atomic_fetch_add(&p->peeks, 1);
+	}
+	return NULL;
+}
+
+/*
+ * Destroy under threads that keep looking at the ring with a zero timeout
+ * (libaio's peek, made without a system call): they see 0 or -EINVAL,
+ * never a ring the kernel has unmapped.  Not on the system libaio, whose
+ * peek reads whatever is at the handle.
+ */
+static void destroy_while_peeking(int rounds)
+{
+	struct peeker p = {0};
+	pthread_t t[3];
+
+	if (!t_is_uaio())
+		return;
+	atomic_store(&p.ctx, t_setup(8));
+	for (int i = 0; i < 3; i++)
+		T_EQ(pthread_create(&t[i], NULL, peek_fn, &p), 0);
+	for (int r = 0; r < rounds; r++) {
+		io_context_t ctx = atomic_load(&p.ctx);
+
+		t_sleep_ms(1);
+		T_EQ(io_destroy(ctx), 0);
+		if (r + 1 < rounds)
+			atomic_store(&p.ctx, t_setup(8));
+	}
+	atomic_store(&p.stop, 1);
+	for (int i = 0; i < 3; i++)
+		join_within(t[i], 6000);
+	T_ASSERT(atomic_load(&p.peeks) > 0);
+}
+
 int main(void)
 {
 	waiters_woken();
 	concurrent_destroy(10);
 	destroy_while_submitting();
+	destroy_while_peeking(100);
 	return 0;
 }
