@@ -44,6 +44,7 @@ int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events,
 	}
 	e->allocated = 0;
 	e->free = NULL;
+	e->nfree = 0;
 	e->fdw = NULL;
 	pthread_mutex_init(&e->free_lock, NULL);
 	pthread_mutex_init(&e->fdw_lock, NULL);
@@ -62,6 +63,7 @@ void emu_fini(struct emu_ctx *e)
 	for (unsigned i = 0; i < e->nchunks; i++)
 		free(atomic_load_explicit(&e->chunks[i], memory_order_relaxed));
 	free(e->chunks);
+	free(e->free);
 	pthread_mutex_destroy(&e->free_lock);
 	pthread_mutex_destroy(&e->fdw_lock);
 	/* The handle is not set when io_setup fails midway. */
@@ -72,18 +74,23 @@ void emu_fini(struct emu_ctx *e)
 static bool grow(struct emu_ctx *e)
 {
 	unsigned k = e->allocated / EMU_CHUNK;
-	struct emu_req *ch;
+	struct emu_req *ch, **stack;
 
 	if (k >= e->nchunks)
 		return false;
+	/* Every request is either free or taken: the stack never needs
+	 * more room than there are requests. */
+	stack = realloc(e->free, (e->allocated + EMU_CHUNK) * sizeof(*stack));
+	if (!stack)
+		return false;
+	e->free = stack;
 	ch = calloc(EMU_CHUNK, sizeof(*ch));
 	if (!ch)
 		return false;
 	for (unsigned i = EMU_CHUNK; i-- > 0;) {
 		ch[i].index = k * EMU_CHUNK + i;
 		ch[i].ectx = e;
-		ch[i].next = e->free;
-		e->free = &ch[i];
+		e->free[e->nfree++] = &ch[i];
 	}
 	/* Published for emu_req_at() and emu_find() after it is filled. */
 	atomic_store_explicit(&e->chunks[k], ch, memory_order_release);
@@ -92,40 +99,30 @@ static bool grow(struct emu_ctx *e)
 }
 
 /*
- * Up to want free requests, linked by next from *first to *last, in one
- * lock; 0 when none can be allocated (io_submit says EAGAIN, as when the
- * kernel cannot allocate a kiocb).  A caller takes no more than the ring
- * slots it holds, so another submitter's slot still finds a request.
+ * Up to want free requests into reqs, in one lock; 0 when none can be
+ * allocated (io_submit says EAGAIN, as when the kernel cannot allocate a
+ * kiocb).  A caller takes no more than the ring slots it holds, so another
+ * submitter's slot still finds a request.
  */
 static unsigned req_take(struct emu_ctx *e, unsigned want,
-			 struct emu_req **first, struct emu_req **last)
+			 struct emu_req **reqs)
 {
-	struct emu_req *prev = NULL;
 	unsigned n = 0;
 
-	*first = NULL;
 	pthread_mutex_lock(&e->free_lock);
-	/* Linked afresh: a chunk grown midway is not linked to the rest. */
-	while (n < want && (e->free || grow(e))) {
-		struct emu_req *req = e->free;
+	while (n < want && (e->nfree || grow(e))) {
+		unsigned k = want - n < e->nfree ? want - n : e->nfree;
 
-		e->free = req->next;
-		if (prev)
-			prev->next = req;
-		else
-			*first = req;
-		prev = req;
-		n++;
+		e->nfree -= k;
+		memcpy(reqs + n, e->free + e->nfree, k * sizeof(*reqs));
+		n += k;
 	}
 	pthread_mutex_unlock(&e->free_lock);
-	if (prev)
-		prev->next = NULL;
-	*last = prev;
 	return n;
 }
 
 /* A taken request made ready for its iocb. */
-static void req_init(struct emu_req *req)
+static void req_init(struct emu_req *req, pid_t submitter)
 {
 	req->next = NULL;
 	req->cancelled = false;
@@ -140,7 +137,7 @@ static void req_init(struct emu_req *req)
 	req->gen++;
 	/* The engine says where it waits. */
 	atomic_store_explicit(&req->state, REQ_RUNNING, memory_order_release);
-	req->submitter = uaio__tid();
+	req->submitter = submitter;
 }
 
 /* What a request holds, let go before it goes back to the free list.
@@ -158,20 +155,20 @@ static void req_release(struct emu_req *req)
 	atomic_store_explicit(&req->obj, NULL, memory_order_release);
 }
 
-/* Back to the free list: first..last, linked by next. */
-static void free_push(struct emu_ctx *e, struct emu_req *first,
-		      struct emu_req *last)
+/* Back to the free list: n requests. */
+static void free_push(struct emu_ctx *e, struct emu_req *const *reqs,
+		      unsigned n)
 {
 	pthread_mutex_lock(&e->free_lock);
-	last->next = e->free;
-	e->free = first;
+	memcpy(e->free + e->nfree, reqs, n * sizeof(*reqs));
+	e->nfree += n;
 	pthread_mutex_unlock(&e->free_lock);
 }
 
 static void req_put(struct emu_ctx *e, struct emu_req *req)
 {
 	req_release(req);
-	free_push(e, req, req);
+	free_push(e, &req, 1);
 }
 
 #define SUBMIT_CHUNK 64
@@ -294,8 +291,12 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 	unsigned slots = 0; /* reserved in the ring, not used yet */
 	bool io_ahead = false;
 	struct uaio_mapped mapped;
-	/* Requests taken for the slots held, not used yet. */
-	struct emu_req *spare = NULL, *spare_last = NULL;
+	/* Requests taken for the slots held, not used yet: spare[spare_at,
+	 * nspare). */
+	struct emu_req *spare[SUBMIT_CHUNK];
+	unsigned nspare = 0, spare_at = 0;
+	const bool stats = e->ctx->stats;
+	const pid_t tid = uaio__tid();
 
 	if (nr > (long)e->ring.nr)
 		nr = e->ring.nr;
@@ -337,16 +338,19 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			ret = -EAGAIN;
 			break;
 		}
-		if (!spare &&
-		    !req_take(e, slots < SUBMIT_CHUNK ? slots : SUBMIT_CHUNK,
-			      &spare, &spare_last)) {
-			ret = -EAGAIN;
-			break;
+		if (spare_at == nspare) {
+			spare_at = 0;
+			nspare = req_take(
+			    e, slots < SUBMIT_CHUNK ? slots : SUBMIT_CHUNK,
+			    spare);
+			if (!nspare) {
+				ret = -EAGAIN;
+				break;
+			}
 		}
 		slots--;
-		req = spare;
-		spare = req->next;
-		req_init(req);
+		req = spare[spare_at++];
+		req_init(req, tid);
 		ret = uaio__prep_iocb(user, cb, req, &memo);
 		if (ret) {
 			req_put(e, req);
@@ -356,7 +360,7 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 		if (memo.kind)
 			req->kind = memo.kind;
 		req->t_submit = 0;
-		if (unlikely(e->ctx->stats)) {
+		if (unlikely(stats)) {
 			req->t_submit = uaio__now_ns();
 			/* Counted here: a completion may come before we return.
 			 */
@@ -402,8 +406,8 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			n = 0;
 		}
 	}
-	if (spare)
-		free_push(e, spare, spare_last);
+	if (spare_at < nspare)
+		free_push(e, spare + spare_at, nspare - spare_at);
 	if (slots)
 		ring_unreserve_n(&e->ring, slots);
 	if (n)
@@ -443,6 +447,7 @@ static void complete_some(struct emu_ctx *e, struct emu_req *const *reqs,
 	struct io_event ev[COMPLETE_BATCH];
 	int resfd[COMPLETE_BATCH];
 	unsigned nfd = 0;
+	const bool stats = e->ctx->stats;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct emu_req *req = reqs[i];
@@ -453,7 +458,7 @@ static void complete_some(struct emu_ctx *e, struct emu_req *const *reqs,
 		    .res = (unsigned long)res[i],
 		    .res2 = 0,
 		};
-		if (unlikely(e->ctx->stats))
+		if (unlikely(stats))
 			uaio__stats_completed(e->ctx, req->t_submit, res[i],
 					      req->path);
 		if (unlikely(uaio__valgrind))
@@ -463,11 +468,10 @@ static void complete_some(struct emu_ctx *e, struct emu_req *const *reqs,
 			req->resfd = -1;
 		}
 		req_release(req);
-		req->next = i + 1 < n ? reqs[i + 1] : NULL;
 	}
 	/* The requests are free before their slots are: a slot always
 	 * finds one. */
-	free_push(e, reqs[0], reqs[n - 1]);
+	free_push(e, reqs, n);
 	ring_publish(&e->ring, ev, n);
 	for (unsigned i = 0; i < nfd; i++) {
 		/* After the event is in the ring: a reader of the eventfd
@@ -531,8 +535,7 @@ int emu_write_inline(struct emu_ctx *e, struct emu_req *req)
 	 * at once (ext4's buffered writes: EOPNOTSUPP, which io_uring would
 	 * turn into EAGAIN), as kernel AIO's io_submit does it.
 	 */
-	if ((req->opcode != CMD_PWRITE && req->opcode != CMD_PWRITEV) ||
-	    (req->fd_flags & O_DIRECT) ||
+	if (!emu_is_write(req) || (req->fd_flags & O_DIRECT) ||
 	    (((req->fd_flags & O_DSYNC) ||
 	      (req->rw_flags & (RWF_DSYNC | RWF_SYNC))) &&
 	     !(req->rw_flags & RWF_NOWAIT)))
@@ -560,12 +563,11 @@ int emu_write_inline(struct emu_ctx *e, struct emu_req *req)
 	return 1;
 }
 
-void emu_write_failed(const struct emu_req *req, long res)
+void emu_write_efbig(const struct emu_req *req)
 {
 	struct rlimit rl;
 
-	if (res != -EFBIG ||
-	    (req->opcode != CMD_PWRITE && req->opcode != CMD_PWRITEV))
+	if (!emu_is_write(req))
 		return;
 	/* generic_write_check_limits(): only the size limit signals (a
 	 * file system's own maximum size does not). */

@@ -110,7 +110,11 @@ struct emu_ctx {
 	struct emu_req *_Atomic *chunks; /* ring.nr / EMU_CHUNK, lazily */
 	unsigned nchunks;
 	unsigned allocated; /* requests in the chunks, under free_lock */
-	struct emu_req *free;
+	/* The free requests, a stack as large as allocated: taking a batch
+	 * reads adjacent pointers, where a linked list chased one cache miss
+	 * per request. */
+	struct emu_req **free;
+	unsigned nfree;
 	pthread_mutex_t free_lock;
 	_Atomic unsigned wake_seq; /* futex: bumped by emu_wake() */
 	_Atomic int waiters;
@@ -127,6 +131,11 @@ struct emu_ctx {
 int emu_init(struct emu_ctx *e, struct uaio_ctx *c, unsigned nr_events,
 	     const struct emu_ops *ops);
 void emu_fini(struct emu_ctx *e);
+
+static inline bool emu_is_write(const struct emu_req *req)
+{
+	return req->opcode == CMD_PWRITE || req->opcode == CMD_PWRITEV;
+}
 
 /* The request with that index, or NULL if its chunk was never needed. */
 static inline struct emu_req *emu_req_at(struct emu_ctx *e, unsigned idx)
@@ -160,7 +169,12 @@ int emu_write_inline(struct emu_ctx *e, struct emu_req *req);
  * and with kernel AIO the writer is the thread in io_submit; here it would
  * be a thread of ours (or io_uring's) that blocks every signal.
  */
-void emu_write_failed(const struct emu_req *req, long res);
+void emu_write_efbig(const struct emu_req *req);
+static inline void emu_write_failed(const struct emu_req *req, long res)
+{
+	if (unlikely(res == -EFBIG))
+		emu_write_efbig(req);
+}
 
 /*
  * A buffered read tried inside io_submit with RWF_NOWAIT (auto): 1 when the

@@ -106,11 +106,6 @@ static unsigned default_threads(void)
 	return (unsigned)(n < 32 ? 32 : n > 256 ? 256 : n);
 }
 
-static bool is_write(const struct emu_req *req)
-{
-	return req->opcode == CMD_PWRITE || req->opcode == CMD_PWRITEV;
-}
-
 /*
  * An empty transfer, which preadv2() and pwritev2() end before they look
  * at the file, where kernel AIO calls its read_iter or write_iter: an
@@ -125,7 +120,7 @@ static ssize_t empty_rw(struct emu_req *req, int flags)
 
 	if (fstat(req->fd, &st))
 		return 0;
-	if (!is_write(req))
+	if (!emu_is_write(req))
 		return !(st.st_mode & S_IFMT) && uaio__is_eventfd(req->fd)
 			   ? -EINVAL
 			   : 0;
@@ -142,10 +137,10 @@ static ssize_t do_rw(struct emu_req *req, int flags)
 	ssize_t r;
 
 	for (;;) {
-		r = is_write(req) ? pwritev2(req->fd, req->iov, req->iovcnt,
-					     req->offset, flags)
-				  : preadv2(req->fd, req->iov, req->iovcnt,
-					    req->offset, flags);
+		r = emu_is_write(req) ? pwritev2(req->fd, req->iov, req->iovcnt,
+						 req->offset, flags)
+				      : preadv2(req->fd, req->iov, req->iovcnt,
+						req->offset, flags);
 		if (r == 0 && !req->done && !emu_iov_len(req))
 			return empty_rw(req, flags);
 		if (r >= 0)
@@ -326,7 +321,7 @@ static short wanted_events(const struct emu_req *req)
 {
 	if (req->opcode == CMD_POLL)
 		return emu_poll_ask(req->poll_events);
-	return is_write(req) ? POLLOUT : POLLIN;
+	return emu_is_write(req) ? POLLOUT : POLLIN;
 }
 
 /*
@@ -348,7 +343,7 @@ static bool ready_step(struct emu_req *req, short rev)
 	r = do_rw(req, req->rw_flags | RWF_NOWAIT);
 	if (r == -EAGAIN)
 		return false;
-	if (r > 0 && is_write(req) && (size_t)r < emu_iov_len(req)) {
+	if (r > 0 && emu_is_write(req) && (size_t)r < emu_iov_len(req)) {
 		emu_iov_advance(req, (size_t)r);
 		return false;
 	}
@@ -502,13 +497,13 @@ static int after_try(struct emu_ctx *e, struct emu_req *req, ssize_t r)
 	if (r == -EOPNOTSUPP) {
 		if (user_nowait)
 			return -EOPNOTSUPP;
-		if (!is_write(req) && is_dir(req->fd))
+		if (!emu_is_write(req) && is_dir(req->fd))
 			return -EINVAL; /* only ->read, which aio refuses */
 		if (emu_kind(req) == KIND_STREAM)
 			req->kind = KIND_STREAM_BLOCKING;
 		return 0;
 	}
-	if (r == -EINVAL && !is_write(req) && cannot_read(req->fd))
+	if (r == -EINVAL && !emu_is_write(req) && cannot_read(req->fd))
 		return -EINVAL;
 	/* A stream opened O_NONBLOCK answers EAGAIN, as read(2) would. */
 	if (r == -EAGAIN && (req->fd_flags & O_NONBLOCK) &&
@@ -524,7 +519,7 @@ static int after_try(struct emu_ctx *e, struct emu_req *req, ssize_t r)
 	}
 	/* EAGAIN, or part of it: a stream's read ends with what it got, a
 	 * file's too when it reached the end of the file. */
-	if (r > 0 && !is_write(req) &&
+	if (r > 0 && !emu_is_write(req) &&
 	    (emu_kind(req) == KIND_STREAM || at_eof(req, r))) {
 		emu_complete(e, req, r);
 		return 1;
@@ -581,7 +576,7 @@ static int threads_try_now(struct emu_ctx *e, struct emu_req *req, long nr)
 		if (ret)
 			return ret;
 		/* A file write that waits for the disk, on a worker. */
-		if (is_write(req) && emu_kind(req) == KIND_FILE &&
+		if (emu_is_write(req) && emu_kind(req) == KIND_FILE &&
 		    !(req->rw_flags & RWF_NOWAIT))
 			break;
 		ret = after_try(e, req, do_rw(req, req->rw_flags | RWF_NOWAIT));

@@ -871,7 +871,7 @@ static int uring_try_now(struct emu_ctx *e, struct emu_req *req, long nr)
 	 */
 	if (e->ctx->hybrid && nr == 1 && emu_read_inline(e, req))
 		return 1;
-	return emu_write_inline(e, req);
+	return emu_is_write(req) ? emu_write_inline(e, req) : 0;
 }
 
 static const struct emu_ops uring_ops = {
