@@ -78,12 +78,14 @@ static bool grow(struct emu_ctx *e)
 
 	if (k >= e->nchunks)
 		return false;
-	/* Every request is either free or taken: the stack never needs
-	 * more room than there are requests. */
-	stack = realloc(e->free, (e->allocated + EMU_CHUNK) * sizeof(*stack));
-	if (!stack)
-		return false;
-	e->free = stack;
+	/* Room for every request the context may have, at its first:
+	 * each is either free or taken, so it never needs more. */
+	if (!e->free) {
+		stack = malloc((size_t)e->nchunks * EMU_CHUNK * sizeof(*stack));
+		if (!stack)
+			return false;
+		e->free = stack;
+	}
 	ch = calloc(EMU_CHUNK, sizeof(*ch));
 	if (!ch)
 		return false;
@@ -291,10 +293,10 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 	unsigned slots = 0; /* reserved in the ring, not used yet */
 	bool io_ahead = false;
 	struct uaio_mapped mapped;
-	/* Requests taken for the slots held, not used yet: spare[spare_at,
-	 * nspare). */
+	/* Requests taken for the slots held, not used yet, used from the
+	 * last (a fresh context's first is its request 0). */
 	struct emu_req *spare[SUBMIT_CHUNK];
-	unsigned nspare = 0, spare_at = 0;
+	unsigned nspare = 0;
 	const bool stats = e->ctx->stats;
 	const pid_t tid = uaio__tid();
 
@@ -338,8 +340,7 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			ret = -EAGAIN;
 			break;
 		}
-		if (spare_at == nspare) {
-			spare_at = 0;
+		if (!nspare) {
 			nspare = req_take(
 			    e, slots < SUBMIT_CHUNK ? slots : SUBMIT_CHUNK,
 			    spare);
@@ -349,7 +350,7 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			}
 		}
 		slots--;
-		req = spare[spare_at++];
+		req = spare[--nspare];
 		req_init(req, tid);
 		ret = uaio__prep_iocb(user, cb, req, &memo);
 		if (ret) {
@@ -406,8 +407,8 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			n = 0;
 		}
 	}
-	if (spare_at < nspare)
-		free_push(e, spare + spare_at, nspare - spare_at);
+	if (nspare)
+		free_push(e, spare, nspare);
 	if (slots)
 		ring_unreserve_n(&e->ring, slots);
 	if (n)
@@ -535,11 +536,23 @@ int emu_write_inline(struct emu_ctx *e, struct emu_req *req)
 	 * at once (ext4's buffered writes: EOPNOTSUPP, which io_uring would
 	 * turn into EAGAIN), as kernel AIO's io_submit does it.
 	 */
-	if (!emu_is_write(req) || (req->fd_flags & O_DIRECT) ||
+	if (!emu_is_write(req))
+		return 0;
+	if ((req->fd_flags & O_DIRECT) ||
 	    (((req->fd_flags & O_DSYNC) ||
 	      (req->rw_flags & (RWF_DSYNC | RWF_SYNC))) &&
-	     !(req->rw_flags & RWF_NOWAIT)))
+	     !(req->rw_flags & RWF_NOWAIT))) {
+		/*
+		 * io_destroy waits for a write to a file and cancels one to
+		 * a stream; which it is, is looked up now, while the
+		 * descriptor is surely the caller's, who may close it before
+		 * io_destroy.  An O_DIRECT file opened by path needs no
+		 * system call; beside a write that waits for the disk, an
+		 * fstat() costs little.
+		 */
+		(void)emu_kind(req);
 		return 0;
+	}
 	/*
 	 * Only what cannot wait for a reader: not a pipe, FIFO, socket or
 	 * tty.  Those refuse a write at an offset (ESPIPE, no FMODE_PWRITE),

@@ -5,6 +5,7 @@
 #ifndef UAIO_EMU_H
 #define UAIO_EMU_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/uio.h>
 

@@ -12,9 +12,10 @@
  * gets -ECANCELED, a buffered read waiting for the page cache -EFAULT),
  * where the kernel's AIO would complete them.  So a thread that submitted
  * on a uring context hands its requests over on the way out (a TLS
- * destructor): it cancels them, and those it could cancel are submitted
+ * destructor): it waits for its file I/O to complete, and cancels what
+ * may wait for ever (polls, streams); those it could cancel are submitted
  * again by the ring's completion thread, which lives as long as the
- * process; it waits for the others (disk I/O in flight) to complete.
+ * process.
  *
  * A request is the kernel's while R_LIVE is set (under its context's lock);
  * user_data names its context, index and generation, so a cancel can never
@@ -426,21 +427,41 @@ static void uring_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 }
 
 /*
- * Whether the live request may wait for ever: a POLL, or I/O on a stream
- * (kernel AIO would have blocked in io_submit instead).  I/O on a file or
- * block device always ends, and io_destroy must not cancel it: a buffered
- * write queued in io_uring's workers would be lost.  The kind is looked up
- * only now, on the caller's descriptor: if that was closed or reused since
- * (its flags changed), the request is taken for a stream.
+ * What the live request waits on: KIND_FILE for I/O on a file or block
+ * device, and fsync, which always end; KIND_STREAM for a POLL, or I/O on a
+ * stream (kernel AIO would have blocked in io_submit instead), which may
+ * wait for ever; KIND_UNKNOWN when the caller's descriptor was closed or
+ * reused since (its flags changed).  A write's kind was looked up at
+ * submit (emu_write_inline); a read's only now.
+ */
+static enum emu_kind waits_on(struct emu_req *req)
+{
+	if (req->opcode == CMD_POLL)
+		return KIND_STREAM;
+	if (req->opcode == CMD_FSYNC || req->opcode == CMD_FDSYNC)
+		return KIND_FILE; /* waits for the disk, never for a peer */
+	if (req->kind == KIND_UNKNOWN &&
+	    fcntl(req->fd, F_GETFL) != req->fd_flags)
+		return KIND_UNKNOWN;
+	switch (emu_kind(req)) {
+	case KIND_FILE:
+		return KIND_FILE;
+	case KIND_UNKNOWN: /* closed since the look above */
+		return KIND_UNKNOWN;
+	default:
+		return KIND_STREAM;
+	}
+}
+
+/*
+ * Whether io_destroy cancels the live request rather than wait for it:
+ * what may wait for ever, and a read whose descriptor is gone (cancelling
+ * it loses no data).  A write to a file must not be cancelled: queued in
+ * io_uring's workers, it would be lost.
  */
 static bool may_wait_forever(struct emu_req *req)
 {
-	if (req->opcode == CMD_POLL)
-		return true;
-	if (req->kind == KIND_UNKNOWN &&
-	    fcntl(req->fd, F_GETFL) != req->fd_flags)
-		return true;
-	return emu_kind(req) != KIND_FILE;
+	return waits_on(req) != KIND_FILE;
 }
 
 /*
@@ -455,10 +476,14 @@ static bool destroy_awaits(struct uctx *u, struct emu_req *req)
 	return !atomic_load(&u->gave_up) && !may_wait_forever(req);
 }
 
-/* Cancel the live requests of u that match: all that may wait for ever,
- * or those of an exiting thread; tagged tag. */
+/* What a scan of a context's live requests does with each. */
+enum match { MATCH_NO, MATCH_COUNT, MATCH_CANCEL };
+
+/* Count the live requests of u that match, and cancel those it says (all
+ * that may wait for ever, those of an exiting thread), tagged flag; the
+ * count. */
 static unsigned cancel_matching(struct uctx *u,
-				bool (*match)(struct emu_req *, unsigned),
+				enum match (*match)(struct emu_req *, unsigned),
 				unsigned arg, unsigned flag)
 {
 	unsigned live = 0;
@@ -474,10 +499,12 @@ static unsigned cancel_matching(struct uctx *u,
 
 			if (!req)
 				break;
-			if (!(req->eflags & R_LIVE) || !match(req, arg))
+			enum match m;
+
+			if (!(req->eflags & R_LIVE) || !(m = match(req, arg)))
 				continue;
 			live++;
-			if (!(req->eflags & flag)) {
+			if (m == MATCH_CANCEL && !(req->eflags & flag)) {
 				req->eflags |= flag;
 				uds[n++] = ud_of(u, req);
 			}
@@ -491,17 +518,17 @@ static unsigned cancel_matching(struct uctx *u,
 	return live;
 }
 
-static bool waits_forever(struct emu_req *req, unsigned arg)
+static enum match waits_forever(struct emu_req *req, unsigned arg)
 {
 	(void)arg;
-	return may_wait_forever(req);
+	return may_wait_forever(req) ? MATCH_CANCEL : MATCH_NO;
 }
 
-static bool any(struct emu_req *req, unsigned arg)
+static enum match any(struct emu_req *req, unsigned arg)
 {
 	(void)req;
 	(void)arg;
-	return true;
+	return MATCH_CANCEL;
 }
 
 /* io_destroy: cancel what may wait for ever; results are not awaited. */
@@ -795,16 +822,39 @@ static void uring_wake(struct emu_ctx *e)
 
 /* ---- thread exit ---- */
 
-static bool owned_by(struct emu_req *req, unsigned me)
+/* The exiting thread's: what may wait for ever is handed over, the rest
+ * awaited, a read whose descriptor is gone too (it would go again on
+ * whatever file took the number). */
+static enum match owned_by(struct emu_req *req, unsigned me)
 {
-	return req->owner == me;
+	if (req->owner != me)
+		return MATCH_NO;
+	return waits_on(req) == KIND_STREAM ? MATCH_CANCEL : MATCH_COUNT;
 }
 
-/* Make u independent of the exiting thread `me` (see the top comment). */
+/* The same once the thread has waited long enough: all handed over. */
+static enum match owned_by_all(struct emu_req *req, unsigned me)
+{
+	return req->owner == me ? MATCH_CANCEL : MATCH_NO;
+}
+
+/*
+ * Make u independent of the exiting thread `me` (see the top comment).
+ * I/O on a file ends: the thread waits for it rather than hand it over,
+ * for what is handed over goes again by descriptor number, which the
+ * program may have closed since io_submit, or reused for another file
+ * (kernel AIO holds the file itself): a write would fail, or land in the
+ * wrong file.  Only I/O that makes no progress for io_destroy's patience
+ * (a file system that holds it) is handed over then.
+ */
 static void handover(struct uctx *u, unsigned me)
 {
+	uint64_t since = uaio__now_ns();
+
 	ur_enter(u->sr);
-	while (cancel_matching(u, owned_by, me, R_HANDOVER)) {
+	while (cancel_matching(
+	    u, uaio__now_ns() - since < GIVE_UP_NS ? owned_by : owned_by_all,
+	    me, R_HANDOVER)) {
 		uring__drain(u->sr, false);
 		ur_wait_cq(u->sr, 10);
 	}

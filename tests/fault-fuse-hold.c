@@ -538,10 +538,9 @@ static pid_t fork_child(void)
  * A thread submits n reads of file, all held, and ends; then the file
  * system lets them go.  Every read io_submit took completes whole, with
  * its data: while the context lives (its events), and while io_destroy
- * waits for them (the buffers, once io_destroy returns).  The thread's end
- * hands its io_uring requests over to the library's own thread: those
- * io_uring can cancel (queued, not yet running) are cancelled and
- * submitted again, also when their context is dying.
+ * waits for them (the buffers, once io_destroy returns).  On the uring
+ * engine the thread's end waits for its file reads (here until the
+ * release), where io_uring would fail them once the thread is gone.
  */
 static void leave_held(struct t_fuse *f, int fd, int n, bool destroy,
 		       const char *what)

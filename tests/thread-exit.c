@@ -5,8 +5,8 @@
  * on the emulated engines, a read of an empty pipe), then exits; the
  * events still arrive with their full results and data.  io_uring on its
  * own fails such requests once their task is gone (the pipe read gets
- * -ECANCELED, the buffered read -EFAULT), so the uring engine must hand
- * them over before the thread goes.
+ * -ECANCELED, the buffered read -EFAULT), so before the thread goes the
+ * uring engine waits for its file reads and hands the others over.
  *
  * The kernel reads buffered files inside io_submit and would block there
  * on an empty pipe, so the reference gets no pipe read.
