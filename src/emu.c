@@ -567,8 +567,10 @@ int emu_write_inline(struct emu_ctx *e, struct emu_req *req)
 	 * EOPNOTSUPP of a write path that refuses it into EAGAIN. */
 	r = pwritev2(req->fd, req->iov, req->iovcnt, req->offset,
 		     req->rw_flags);
-	if (r < 0 && errno == ESPIPE && req->kind == KIND_UNKNOWN)
-		return 0; /* a stream: the engine's */
+	if (r < 0 && errno == ESPIPE && req->kind == KIND_UNKNOWN) {
+		req->kind = KIND_STREAM; /* not seekable; the engine's */
+		return 0;
+	}
 	if (r < 0 && errno == EOPNOTSUPP && (req->rw_flags & RWF_NOWAIT) &&
 	    nowait_refused(req))
 		return -EOPNOTSUPP;
@@ -663,21 +665,34 @@ bool emu_stream_offset(struct emu_req *req)
 	return true;
 }
 
+/* The descriptor's file type (S_IFMT bits; 0 for an eventfd and other
+ * anonymous files), without asking a FUSE or network file system for
+ * fresh attributes (the type never changes); -1 if it is closed. */
+static int fd_type(int fd)
+{
+	struct statx stx;
+	struct stat st;
+
+	if (!statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE,
+		   &stx))
+		return stx.stx_mode & S_IFMT;
+	if (errno != ENOSYS && errno != EPERM) /* EPERM: a seccomp filter */
+		return -1;
+	return fstat(fd, &st) ? -1 : (int)(st.st_mode & S_IFMT);
+}
+
 enum emu_kind emu_kind(struct emu_req *req)
 {
-	struct stat st;
+	int type;
 
 	if (req->kind != KIND_UNKNOWN)
 		return (enum emu_kind)req->kind;
-#if UINTPTR_MAX > 0xffffffffu
-	/* Opened by path (O_LARGEFILE on 64 bits) with O_DIRECT. */
-	if ((req->fd_flags & (O_DIRECT | O_LARGEFILE)) ==
-	    (O_DIRECT | O_LARGEFILE))
+	if (emu_kind_known_file(req))
 		return req->kind = KIND_FILE;
-#endif
-	if (fstat(req->fd, &st))
+	type = fd_type(req->fd);
+	if (type < 0)
 		return KIND_UNKNOWN;
-	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+	if (S_ISREG(type) || S_ISBLK(type))
 		req->kind = KIND_FILE;
 	else
 		req->kind = KIND_STREAM;

@@ -248,18 +248,41 @@ struct emu_req *emu_find(struct emu_ctx *e, struct iocb *iocb);
 bool emu_stream_offset(struct emu_req *req);
 
 /*
- * req's descriptor kind (fstat, once per request); KIND_UNKNOWN when
+ * req's descriptor kind (statx, once per request); KIND_UNKNOWN when
  * req->fd is no longer open.  O_DIRECT opened by path proves a file: FIFOs,
  * ttys and other devices refuse O_DIRECT at open.
  */
 enum emu_kind emu_kind(struct emu_req *req);
+/*
+ * O_LARGEFILE as the kernel reports it in F_GETFL, where it adds it to
+ * every descriptor opened by path (64-bit Linux; the generic value) and to
+ * none of a pipe, socket or eventfd; glibc's O_LARGEFILE is 0 there.
+ */
+#if UINTPTR_MAX > 0xffffffffu &&                                               \
+    (defined(__x86_64__) || defined(__aarch64__) || defined(__riscv) ||        \
+     defined(__s390x__) || defined(__loongarch__))
+#define EMU_O_LARGEFILE 0100000
+#endif
+
+/* Whether req's descriptor was opened by path (a file, a block device, a
+ * FIFO or another device), as far as its flags at submit tell; true where
+ * they cannot tell. */
+static inline bool emu_opened_by_path(const struct emu_req *req)
+{
+#ifdef EMU_O_LARGEFILE
+	return req->fd_flags & EMU_O_LARGEFILE;
+#else
+	(void)req;
+	return true;
+#endif
+}
+
 /* O_DIRECT on a descriptor opened by path: a file or block device (FIFOs,
  * ttys and other devices refuse O_DIRECT at open), known without fstat. */
 static inline bool emu_kind_known_file(const struct emu_req *req)
 {
-#if UINTPTR_MAX > 0xffffffffu
-	return (req->fd_flags & (O_DIRECT | O_LARGEFILE)) ==
-	       (O_DIRECT | O_LARGEFILE);
+#ifdef EMU_O_LARGEFILE
+	return (req->fd_flags & O_DIRECT) && emu_opened_by_path(req);
 #else
 	(void)req;
 	return false;

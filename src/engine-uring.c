@@ -442,7 +442,8 @@ static enum emu_kind waits_on(struct emu_req *req)
 		return KIND_FILE; /* waits for the disk, never for a peer */
 	if (req->kind == KIND_UNKNOWN &&
 	    fcntl(req->fd, F_GETFL) != req->fd_flags)
-		return KIND_UNKNOWN;
+		/* Gone; one not opened by path was a pipe or a socket. */
+		return emu_opened_by_path(req) ? KIND_UNKNOWN : KIND_STREAM;
 	switch (emu_kind(req)) {
 	case KIND_FILE:
 		return KIND_FILE;
@@ -476,8 +477,10 @@ static bool destroy_awaits(struct uctx *u, struct emu_req *req)
 	return !atomic_load(&u->gave_up) && !may_wait_forever(req);
 }
 
-/* What a scan of a context's live requests does with each. */
-enum match { MATCH_NO, MATCH_COUNT, MATCH_CANCEL };
+/* What a scan of a context's live requests does with each: cancel it
+ * once (MATCH_CANCEL), or at each scan (MATCH_RECANCEL: a cancel that
+ * found it between two tries of io_uring's misses it). */
+enum match { MATCH_NO, MATCH_COUNT, MATCH_CANCEL, MATCH_RECANCEL };
 
 /* Count the live requests of u that match, and cancel those it says (all
  * that may wait for ever, those of an exiting thread), tagged flag; the
@@ -504,7 +507,8 @@ static unsigned cancel_matching(struct uctx *u,
 			if (!(req->eflags & R_LIVE) || !(m = match(req, arg)))
 				continue;
 			live++;
-			if (m == MATCH_CANCEL && !(req->eflags & flag)) {
+			if (m == MATCH_RECANCEL ||
+			    (m == MATCH_CANCEL && !(req->eflags & flag))) {
 				req->eflags |= flag;
 				uds[n++] = ud_of(u, req);
 			}
@@ -835,7 +839,7 @@ static enum match owned_by(struct emu_req *req, unsigned me)
 /* The same once the thread has waited long enough: all handed over. */
 static enum match owned_by_all(struct emu_req *req, unsigned me)
 {
-	return req->owner == me ? MATCH_CANCEL : MATCH_NO;
+	return req->owner == me ? MATCH_RECANCEL : MATCH_NO;
 }
 
 /*
@@ -850,11 +854,18 @@ static enum match owned_by_all(struct emu_req *req, unsigned me)
 static void handover(struct uctx *u, unsigned me)
 {
 	uint64_t since = uaio__now_ns();
+	unsigned left, before = ~0u;
 
 	ur_enter(u->sr);
-	while (cancel_matching(
-	    u, uaio__now_ns() - since < GIVE_UP_NS ? owned_by : owned_by_all,
-	    me, R_HANDOVER)) {
+	while ((left = cancel_matching(u,
+				       uaio__now_ns() - since < GIVE_UP_NS
+					   ? owned_by
+					   : owned_by_all,
+				       me, R_HANDOVER))) {
+		if (left < before) { /* progress */
+			before = left;
+			since = uaio__now_ns();
+		}
 		uring__drain(u->sr, false);
 		ur_wait_cq(u->sr, 10);
 	}
