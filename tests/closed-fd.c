@@ -17,9 +17,9 @@
  * And reads of files dropped from the page cache, which the uring engine
  * leaves in flight: their thread ends the same way, and every read brings
  * its own file's data, not the other file's (which is empty).  Here
- * io_uring waits for their pages without a worker, so it cannot cancel
- * them and none would go again; where a file system's reads take a
- * worker, they would.
+ * io_uring waits for their pages without a worker, where no cancel takes
+ * them; on a file system whose reads take a worker, a thread's end that
+ * handed them over would send them again to the other file.
  *
  * Before uaio looked up at submit what kind of file a write goes to, the
  * uring engine and auto took a closed descriptor for a stream's, and
