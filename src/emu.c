@@ -547,8 +547,8 @@ int emu_write_inline(struct emu_ctx *e, struct emu_req *req)
 		 * a stream; which it is, is looked up now, while the
 		 * descriptor is surely the caller's, who may close it before
 		 * io_destroy.  An O_DIRECT file opened by path needs no
-		 * system call; beside a write that waits for the disk, an
-		 * fstat() costs little.
+		 * system call; beside a write that waits for the disk, a
+		 * statx() costs little.
 		 */
 		(void)emu_kind(req);
 		return 0;

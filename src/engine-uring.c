@@ -444,14 +444,10 @@ static enum emu_kind waits_on(struct emu_req *req)
 	    fcntl(req->fd, F_GETFL) != req->fd_flags)
 		/* Gone; one not opened by path was a pipe or a socket. */
 		return emu_opened_by_path(req) ? KIND_UNKNOWN : KIND_STREAM;
-	switch (emu_kind(req)) {
-	case KIND_FILE:
-		return KIND_FILE;
-	case KIND_UNKNOWN: /* closed since the look above */
-		return KIND_UNKNOWN;
-	default:
-		return KIND_STREAM;
-	}
+	/* KIND_UNKNOWN: closed since the look above. */
+	enum emu_kind k = emu_kind(req);
+
+	return k == KIND_STREAM_BLOCKING ? KIND_STREAM : k;
 }
 
 /*
