@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <uaio.h>
@@ -150,6 +152,40 @@ static void lone_reads(io_context_t ctx, int fd, unsigned char *buf)
 	}
 }
 
+/* Pages of the file's first FILE_SIZE bytes in the page cache. */
+static int resident_pages(int fd)
+{
+	unsigned char v[FILE_SIZE / 4096];
+	void *p = mmap(NULL, FILE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	int n = 0;
+
+	T_ASSERT(p != MAP_FAILED);
+	T_EQ(mincore(p, FILE_SIZE, v), 0);
+	T_EQ(munmap(p, FILE_SIZE), 0);
+	for (size_t i = 0; i < sizeof(v); i++)
+		n += v[i] & 1;
+	return n;
+}
+
+/*
+ * Out of the page cache, all of it: DONTNEED leaves a page that someone
+ * else holds at that instant (the kernel's access monitor, kdamond, takes
+ * them in turn), so it is asked again until none is left.
+ */
+static void drop_cache(int fd)
+{
+	const struct timespec ms = {0, 1000000};
+	int left = 0;
+
+	for (int i = 0; i < 1000; i++) {
+		T_EQ(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+		if (!(left = resident_pages(fd)))
+			return;
+		nanosleep(&ms, NULL);
+	}
+	T_FAIL("%d pages stay in the page cache after DONTNEED", left);
+}
+
 /*
  * A try that finds nothing costs a system call: after a run of lone reads
  * the page cache does not hold, most are not tried inside io_submit (one
@@ -163,18 +199,21 @@ static void miss_run(int fd, unsigned char *buf)
 	struct paths got;
 
 	T_EQ(io_setup(4, &ctx), 0);
-	T_EQ(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	drop_cache(fd);
 	atomic_store(&nowait_reads, 0);
 	atomic_store(&nowait_hits, 0);
 	lone_reads(ctx, fd, buf);
 	tries = atomic_load(&nowait_reads);
 	hits = atomic_load(&nowait_hits);
-	/* 8 in a row, then one in 16 of the other 56: 11 or 12.  A page
-	 * that stayed cached (DONTNEED drops what it can, less under load)
-	 * begins a run again; without the rule, every read is tried. */
-	if (tries < 8 || tries >= LONE)
-		T_FAIL("%ld of %d uncached reads tried inside io_submit", tries,
-		       LONE);
+	/* 8 in a row, then one in 16 of the other 56: 11 or 12.  A try
+	 * that finds its page (the disk answered before the try looked
+	 * again: a host's cache behind a virtual disk) begins a run again;
+	 * without the rule, every read is tried.  With a hit every 8 reads
+	 * or more, the two cannot be told apart. */
+	if (tries < 8 || (tries >= LONE && hits < LONE / 8))
+		T_FAIL("%ld of %d uncached reads tried inside io_submit (%ld "
+		       "found their page)",
+		       tries, LONE, hits);
 	for (long off = 0; off < FILE_SIZE; off += BS)
 		T_EQ(pread(fd, buf, BS, off), BS);
 	lone_reads(ctx, fd, buf);
@@ -241,7 +280,7 @@ int main(void)
 
 	/* Out of it, with no readahead: each read waits for the disk. */
 	T_EQ(fdatasync(fd), 0);
-	T_EQ(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	drop_cache(fd);
 	T_EQ(posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM), 0);
 	got = run(fd, false, buf);
 	T_ASSERT(got.engine >= 1 && got.kernel_aio == 0);
@@ -253,7 +292,7 @@ int main(void)
 	/* Each read's first page cached, its second not: the cached part
 	 * is taken without waiting, the rest comes from the disk; each read
 	 * completes once, whole. */
-	T_EQ(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	drop_cache(fd);
 	{
 		io_context_t ctx = 0;
 		struct iocb cbs[N], *p[N];
