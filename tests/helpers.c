@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -166,27 +167,39 @@ void t_warm_up(void)
 {
 	enum { N = 8 };
 	io_context_t ctx[N] = {0};
-	struct iocb cb[N], *p[N];
+	struct iocb cb[N], pcb[N], *p[N], *pp[N];
 	unsigned char *buf = t_aligned(4096, 4096 * N);
 	int fd = t_scratch_file(4096 * N, O_DIRECT);
-	struct io_event ev;
+	struct io_event ev[2];
+	int pfd[2];
 
-	/* Each context on its own ring, each leaving a request in flight
-	 * when io_submit returns (which starts the ring's thread); with an
-	 * eventfd (the library signals it through a descriptor it keeps). */
+	/*
+	 * Each context on its own ring, each leaving a request in flight
+	 * when io_submit returns (which starts the ring's thread): a POLL of
+	 * an empty pipe surely is, where an O_DIRECT read may be done before
+	 * io_submit returns on a loaded machine.  The read carries an
+	 * eventfd (the library signals it through a descriptor it keeps).
+	 */
 	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	T_ASSERT(pipe2(pfd, O_CLOEXEC) == 0);
 	for (int i = 0; i < N; i++) {
 		ctx[i] = t_setup(4);
 		io_prep_pread(&cb[i], fd, buf + 4096 * i, 4096, 4096 * i);
 		io_set_eventfd(&cb[i], efd);
 		p[i] = &cb[i];
-		if (io_submit(ctx[i], 1, &p[i]) != 1)
+		io_prep_poll(&pcb[i], pfd[0], POLLIN);
+		pp[i] = &pcb[i];
+		if (io_submit(ctx[i], 1, &pp[i]) != 1 ||
+		    io_submit(ctx[i], 1, &p[i]) != 1)
 			T_FAIL("warm-up io_submit");
 	}
+	T_ASSERT(write(pfd[1], "x", 1) == 1);
 	for (int i = 0; i < N; i++) {
-		t_reap(ctx[i], 1, &ev);
+		t_reap(ctx[i], 2, ev);
 		io_destroy(ctx[i]);
 	}
+	close(pfd[0]);
+	close(pfd[1]);
 	close(fd);
 	close(efd);
 	free(buf);
