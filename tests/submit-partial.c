@@ -148,6 +148,41 @@ int main(void)
 	}
 
 	/*
+	 * The array on the stack, its iocbs in mapped memory of no stack or
+	 * heap (a thread's arena), the third running into an unreadable page:
+	 * 2, then the third alone: -EFAULT.  Then a pointer into the guard
+	 * page itself, second: 1.
+	 */
+	{
+		char *area = v_guarded(page, PROT_READ | PROT_WRITE);
+		struct iocb *far = v_guarded_tail(area, page, 3 * sizeof(*far));
+		struct iocb *arr[4] = {&far[0], &far[1],
+				       (struct iocb *)((char *)&far[2] + 8),
+				       &far[2]};
+		struct iocb *guard[3] = {&far[0], (struct iocb *)(area + page),
+					 &far[1]};
+
+		for (int i = 0; i < 3; i++) {
+			prep(&far[i], i);
+			cbs[i] = &far[i];
+		}
+		V_RET(io_submit(ctx, 4, arr), 2);
+		T_EQ(far[0].key, 0);
+		T_EQ(far[1].key, 0);
+		T_EQ(far[2].key, KEY_MARK);
+		reap_exactly(cbs, 2);
+		V_RET(io_submit(ctx, 2, arr + 2), -EFAULT);
+		for (int i = 0; i < 3; i++)
+			prep(&far[i], i);
+		V_RET(io_submit(ctx, 3, guard), 1);
+		T_EQ(far[1].key, KEY_MARK);
+		reap_exactly(cbs, 1);
+		munmap(area, 2 * page);
+		for (int i = 0; i < 8; i++)
+			cbs[i] = &cb[i];
+	}
+
+	/*
 	 * nr is capped to the ring: LONG_MAX over an array of exactly
 	 * ring->nr pointers (then an unreadable page) queues what fits and
 	 * never reads past the array.  Polls of an empty pipe stay queued.
