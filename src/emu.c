@@ -282,7 +282,11 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 			r[k] = (struct iovec){ptrs[k], sizeof(struct iocb)};
 		}
 		got = uaio__uread_ahead(l, (unsigned)np, r, (unsigned)np);
-		return (long)(got / sizeof(struct iocb));
+		/* None: a fault at once, or no kernel help (the array was
+		 * copied directly), which copy_one() does without. */
+		return got < sizeof(struct iocb)
+			   ? copy_one(iocbpp, ptrs, cbs)
+			   : (long)(got / sizeof(struct iocb));
 	}
 	return np;
 }
