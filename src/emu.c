@@ -207,10 +207,9 @@ static long copy_one(struct iocb **iocbpp, struct iocb **ptrs, struct iocb *cbs)
  * NULL after the last iocb, with a larger nr).  Plain loads (of what m
  * says is mapped) keep to that, one entry per call; reads through
  * process_vm_readv(), which cannot fault on what lies past, may read
- * ahead: two system calls for a chunk, one when the whole array is mapped
- * (then copied at once, which cannot fault either).  It costs per remote range
- * (it pins each range's pages), so iocbs close to each other, as in an array,
- * are read as one range, the bytes between them going to a sink.
+ * ahead, two system calls for a chunk.  It costs per remote range (it pins
+ * each range's pages), so iocbs close to each other, as in an array, are
+ * read as one range, the bytes between them going to a sink.
  */
 static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 		       struct iocb *cbs, const struct uaio_mapped *m)
@@ -233,16 +232,9 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 	}
 	if (n == 1)
 		return copy_one(iocbpp, ptrs, cbs);
-	if (uaio__in_mapped(m, iocbpp, (size_t)n * sizeof(*ptrs))) {
-		/* An array on the stack (QEMU's, with its iocbs in a
-		 * thread's heap): one system call, for the iocbs. */
-		memcpy(ptrs, iocbpp, (size_t)n * sizeof(*ptrs));
-		np = n;
-	} else {
-		np = (long)(uaio__uread_ahead(&la, 1, &ra, 1) / sizeof(*ptrs));
-		if (!np) /* no kernel help, or a fault at once */
-			return copy_one(iocbpp, ptrs, cbs);
-	}
+	np = (long)(uaio__uread_ahead(&la, 1, &ra, 1) / sizeof(*ptrs));
+	if (!np) /* no kernel help, or a fault at once */
+		return copy_one(iocbpp, ptrs, cbs);
 	for (k = 0; k < np && !uaio__unreadable(ptrs[k], sizeof(*cbs)); k++)
 		;
 	np = k;
@@ -282,11 +274,7 @@ static long copy_iocbs(struct iocb **iocbpp, long n, struct iocb **ptrs,
 			r[k] = (struct iovec){ptrs[k], sizeof(struct iocb)};
 		}
 		got = uaio__uread_ahead(l, (unsigned)np, r, (unsigned)np);
-		/* None: a fault at once, or no kernel help (the array was
-		 * copied directly), which copy_one() does without. */
-		return got < sizeof(struct iocb)
-			   ? copy_one(iocbpp, ptrs, cbs)
-			   : (long)(got / sizeof(struct iocb));
+		return (long)(got / sizeof(struct iocb));
 	}
 	return np;
 }
