@@ -6,15 +6,16 @@
  * io_uring finishes a request that waited for readiness (a read of an empty
  * pipe) as a task_work of the thread that submitted it, and task_work
  * interrupts that thread's sleep as a signal does.  A call the kernel
- * restarts afterwards (ppoll) sleeps on; one it does not (epoll_wait,
- * io_getevents) returns EINTR with no signal sent, which an io_getevents of
- * uaio must never pass on.  This is why auto waits for its O_DIRECT
- * requests (kernel AIO) and the rest (io_uring) in ppoll, and pays a read
- * of the kernel context's eventfd for it: README, "auto's O_DIRECT".
+ * restarts afterwards (ppoll, io_pgetevents) sleeps on; one it does not
+ * (epoll_wait, io_getevents) returns EINTR with no signal sent, which an
+ * io_getevents of uaio must never pass on.  This is why auto waits for its
+ * O_DIRECT requests (kernel AIO) in io_pgetevents when nothing else is in
+ * flight, and for both kinds in ppoll, which costs a read of the kernel
+ * context's eventfd: README, "auto's O_DIRECT".
  *
- * Exit status: 0 when ppoll, which uaio relies on, slept its whole time;
- * 1 when it did not; 77 when the probe could not run (no io_uring), 2 on
- * a usage error.
+ * Exit status: 0 when ppoll and io_pgetevents, which uaio relies on,
+ * slept their whole time; 1 when one did not; 77 when the probe could not
+ * run (no io_uring), 2 on a usage error.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -97,6 +98,24 @@ static int wait_getevents(struct probe *p)
 	return r;
 }
 
+/* io_pgetevents: the kernel asks for a restart (ERESTARTNOHAND) when it
+ * was interrupted with no event, as it does for ppoll. */
+static int wait_pgetevents(struct probe *p)
+{
+	aio_context_t ctx = 0;
+	struct io_event ev;
+	struct timespec t = {SLEEP_MS / 1000, (SLEEP_MS % 1000) * 1000000l};
+	int r;
+
+	(void)p;
+	if (syscall(SYS_io_setup, 1, &ctx))
+		return -errno;
+	r = syscall(SYS_io_pgetevents, ctx, 1, 1, &ev, &t, NULL) < 0 ? -errno
+								     : 0;
+	syscall(SYS_io_destroy, ctx);
+	return r;
+}
+
 /* One wait with a read of the pipe in flight; 1 if it ended early. */
 static int probe_one(struct probe *p, const char *name,
 		     int (*wait)(struct probe *))
@@ -140,15 +159,16 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: uaio-wake-probe [--help]\n"
 		"\n"
-		"Sleeps %d ms in ppoll, epoll_wait and io_getevents, each "
-		"time with an io_uring\n"
-		"read of a pipe in flight that another thread completes after "
-		"%d ms, and says\n"
-		"which waits returned EINTR with no signal sent.  Exit status "
-		"0 when ppoll\n"
-		"(what uaio sleeps in) slept its whole time, 1 when it did "
-		"not, 77 when it\n"
-		"could not run (no io_uring), 2 on a usage error.\n",
+		"Sleeps %d ms in ppoll, epoll_wait, io_getevents and "
+		"io_pgetevents, each time\n"
+		"with an io_uring read of a pipe in flight that another "
+		"thread completes after\n"
+		"%d ms, and says which waits returned EINTR with no signal "
+		"sent.  Exit status\n"
+		"0 when ppoll and io_pgetevents (what uaio sleeps in) slept "
+		"their whole time,\n"
+		"1 when one did not, 77 when it could not run (no io_uring), "
+		"2 on a usage error.\n",
 		SLEEP_MS, WRITE_MS);
 }
 
@@ -181,6 +201,10 @@ int main(int argc, char **argv)
 	if (bad < 0 || probe_one(&p, "epoll_wait", wait_epoll) < 0 ||
 	    probe_one(&p, "io_getevents", wait_getevents) < 0)
 		return 77;
+	r = probe_one(&p, "io_pgetevents", wait_pgetevents);
+	if (r < 0)
+		return 77;
+	bad |= r;
 	io_uring_queue_exit(&p.ring);
 	return bad ? 1 : 0;
 }

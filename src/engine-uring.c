@@ -308,8 +308,8 @@ static void queue_reqs(struct uctx *u, struct emu_req **reqs, int n, bool fresh,
 {
 	struct shring *sr = u->sr;
 
-	if (fresh)
-		atomic_fetch_add_explicit(&sr->busy, n, memory_order_relaxed);
+	if (fresh) /* seq_cst: against a waiter's look (wait_kaio()) */
+		atomic_fetch_add_explicit(&sr->busy, n, memory_order_seq_cst);
 	pthread_mutex_lock(&sr->sq_lock);
 	while (n > 0) {
 		/* ur_flush() leaves the SQ empty: no SQE goes to the kernel
@@ -701,7 +701,10 @@ static void drain_kaio(struct shring *sr)
 	while ((n = kaio_reap(&sr->kaio, ev, DRAIN_BATCH))) {
 		done.n = 0;
 		for (unsigned i = 0; i < n; i++) {
-			struct emu_req *req = emu_untag((uint64_t)ev[i].data);
+			struct emu_req *req =
+			    (uint64_t)(uintptr_t)ev[i].data == KAIO_KICK_TAG
+				? NULL /* kaio_kick()'s */
+				: emu_untag((uint64_t)ev[i].data);
 
 			if (req) /* cannot fail: it holds its slot */
 				done_add(&done, uctx_of(req->ectx), req,

@@ -17,6 +17,8 @@
  * it when the process ends.
  */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -132,18 +134,30 @@ int kaio_submit(struct kaio *k, struct emu_req **reqs, int n)
 unsigned kaio_reap(struct kaio *k, struct io_event *ev, unsigned n)
 {
 	struct aio_ring *r = (struct aio_ring *)k->ctx;
-	unsigned head, tail, got = 0;
+	unsigned head, tail, got;
 
-	/* One consumer at a time: the ring's head is ours to move. */
+	/* One consumer at a time: the ring's head is ours to move, unless
+	 * the kernel moves it for a sleeper. */
 	pthread_mutex_lock(&k->reap_lock);
-	head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-	tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
-	while (head != tail && got < n) {
-		ev[got++] = r->io_events[head];
-		if (++head == r->nr)
-			head = 0;
+	got = atomic_load_explicit(&k->nstash, memory_order_relaxed);
+	if (got) {
+		unsigned left = got > n ? got - n : 0;
+
+		got -= left;
+		memcpy(ev, k->stash, got * sizeof(*ev));
+		memmove(k->stash, k->stash + got, left * sizeof(*ev));
+		atomic_store_explicit(&k->nstash, left, memory_order_relaxed);
 	}
-	__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
+	if (!k->kernel_reaping) {
+		head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+		tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+		while (head != tail && got < n) {
+			ev[got++] = r->io_events[head];
+			if (++head == r->nr)
+				head = 0;
+		}
+		__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
+	}
 	pthread_mutex_unlock(&k->reap_lock);
 	if (got)
 		atomic_fetch_sub_explicit(&k->inflight, got,
@@ -157,4 +171,74 @@ void kaio_quiet(struct kaio *k)
 	ssize_t r = read(k->efd, &v, sizeof(v));
 
 	(void)r;
+}
+
+/*
+ * io_pgetevents, not io_getevents: io_uring completes the sleeper's own
+ * requests as task_work, which interrupts the sleep as a signal would, and
+ * io_getevents then returns EINTR with no signal sent; io_pgetevents asks
+ * for a restart, as ppoll does (uaio-wake-probe).  It takes the kernel's
+ * completions without the eventfd's read that a sleep in ppoll costs.
+ */
+int kaio_sleep(struct kaio *k, const struct timespec *left,
+	       const sigset_t *mask)
+{
+	struct io_event got[KAIO_STASH];
+	struct {
+		const sigset_t *mask;
+		size_t size;
+	} sig = {mask, _NSIG / 8};
+	long r;
+
+	if (atomic_load_explicit(&k->no_sleep, memory_order_relaxed))
+		return -ENOSYS;
+	pthread_mutex_lock(&k->reap_lock);
+	if (k->kernel_reaping) {
+		pthread_mutex_unlock(&k->reap_lock);
+		return -EBUSY;
+	}
+	if (kaio_pending(k)) {
+		pthread_mutex_unlock(&k->reap_lock);
+		return 0;
+	}
+	/* The stash is empty (kaio_pending()), and nothing fills it but
+	 * this sleeper. */
+	k->kernel_reaping = true;
+	pthread_mutex_unlock(&k->reap_lock);
+
+	r = sys_io_pgetevents(k->ctx, 1, KAIO_STASH, got, left,
+			      mask ? &sig : NULL);
+
+	pthread_mutex_lock(&k->reap_lock);
+	k->kernel_reaping = false;
+	if (r > 0) {
+		/* kaio_reap() found nothing to take meanwhile. */
+		memcpy(k->stash, got, (size_t)r * sizeof(*got));
+		atomic_store_explicit(&k->nstash, (unsigned)r,
+				      memory_order_release);
+	}
+	pthread_mutex_unlock(&k->reap_lock);
+	if (r == -ENOSYS || r == -EPERM || r == -EINVAL) {
+		/* Refused by a filter, or not this kernel's call: the
+		 * caller waits in ppoll from now on. */
+		atomic_store_explicit(&k->no_sleep, true, memory_order_relaxed);
+		return -ENOSYS;
+	}
+	return r == -EINTR ? -EINTR : 0;
+}
+
+void kaio_kick(struct kaio *k)
+{
+	struct kiocb_abi cb = {.data = KAIO_KICK_TAG,
+			       .opcode = CMD_POLL,
+			       .fildes = (uint32_t)k->efd,
+			       .buf = POLLOUT};
+	struct kiocb_abi *ptr = &cb;
+
+	/* An eventfd is writable until its count nears 2^64: the poll
+	 * completes inside io_submit, and wakes the sleeper. */
+	atomic_fetch_add_explicit(&k->inflight, 1, memory_order_release);
+	if (sys_io_submit(k->ctx, 1, &ptr) != 1)
+		atomic_fetch_sub_explicit(&k->inflight, 1,
+					  memory_order_relaxed);
 }

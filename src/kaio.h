@@ -16,11 +16,26 @@
  */
 #define KAIO_EVENTS 512
 
+/* Completions a sleeper in kaio_sleep() can take at once. */
+#define KAIO_STASH 64
+/* The data of kaio_kick()'s requests: odd, no request's emu_tag(). */
+#define KAIO_KICK_TAG 1ull
+
 struct kaio {
 	unsigned long ctx;     /* the kernel AIO context, 0 if none */
 	int efd;	       /* its completions' RESFD, or -1 if none */
-	_Atomic long inflight; /* submitted, not yet reaped */
+	_Atomic long inflight; /* submitted, not yet reaped (kicks too) */
 	pthread_mutex_t reap_lock;
+	/*
+	 * Under reap_lock.  While a thread sleeps in io_pgetevents on the
+	 * context (kernel_reaping), the kernel moves the ring's head: nobody
+	 * reads the ring in user space then.  What it took waits in the
+	 * stash for kaio_reap().
+	 */
+	bool kernel_reaping;
+	_Atomic unsigned nstash;
+	struct io_event stash[KAIO_STASH];
+	_Atomic bool no_sleep; /* io_pgetevents refused (seccomp, ENOSYS) */
 };
 
 /* A kernel AIO context for nr requests, with resfd its completions
@@ -40,14 +55,26 @@ unsigned kaio_reap(struct kaio *k, struct io_event *ev, unsigned n);
 /* Clear the eventfd before looking at the ring (kaio_pending()), so that
  * a later completion sets it. */
 void kaio_quiet(struct kaio *k);
+/*
+ * Sleep in io_pgetevents until a completion comes (kept for kaio_reap()),
+ * left passes (NULL: no limit) or a signal (-EINTR), with mask applied
+ * atomically.  0 when it woke (or found completions waiting); -EBUSY when
+ * another thread sleeps there already, -ENOSYS when the call is refused:
+ * the caller then waits another way.
+ */
+int kaio_sleep(struct kaio *k, const struct timespec *left,
+	       const sigset_t *mask);
+/* Complete at once a request of the context's, to end a kaio_sleep(). */
+void kaio_kick(struct kaio *k);
 
-/* Whether the kernel's ring holds completions not reaped yet (k open). */
+/* Whether completions wait, in the kernel's ring or the stash (k open). */
 static inline bool kaio_pending(const struct kaio *k)
 {
 	const struct aio_ring *r = (const struct aio_ring *)k->ctx;
 
-	return __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) !=
-	       __atomic_load_n(&r->head, __ATOMIC_RELAXED);
+	return atomic_load_explicit(&k->nstash, memory_order_acquire) ||
+	       __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) !=
+		   __atomic_load_n(&r->head, __ATOMIC_RELAXED);
 }
 
 /*

@@ -28,6 +28,9 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 /* Set while this thread drains a ring: wake-ups wait for the unlock. */
 static __thread bool draining_here UAIO_TLS_IE;
+/* The rings (bits) this thread has submitted to: io_uring may run a
+ * task_work of its on each (wait_kaio()). */
+static __thread unsigned rings_fed UAIO_TLS_IE;
 
 static void forget_rings(void)
 {
@@ -171,6 +174,8 @@ struct shring *ur_ring_get(int *err)
 		*err = refused;
 	} else if (!rings[i]) {
 		rings[i] = ring_new(err);
+		if (rings[i])
+			rings[i]->bit = 1u << i;
 		if (!rings[i] && (*err == -EPERM || *err == -ENOSYS)) {
 			refused = *err;
 			refused_at = now_s();
@@ -383,9 +388,12 @@ static void sq_retract(struct shring *sr, int err)
 void ur_flush(struct shring *sr)
 {
 	unsigned busy = 0;
+	bool sent = false;
 
 	while (io_uring_sq_ready(&sr->ring)) {
 		int r = io_uring_submit(&sr->ring);
+
+		sent = true;
 
 		if (r >= 0 || r == -EINTR)
 			continue;
@@ -401,6 +409,13 @@ void ur_flush(struct shring *sr)
 		}
 		sq_retract(sr, r);
 	}
+	if (!sent)
+		return;
+	rings_fed |= sr->bit;
+	/* A waiter asleep on kernel AIO alone would not see what this
+	 * brings (its CQE, a UD_WAKE): it looks again (wait_kaio()). */
+	if (atomic_load_explicit(&sr->kaio_sleepers, memory_order_seq_cst))
+		kaio_kick(&sr->kaio);
 }
 
 struct io_uring_sqe *ur_sqe(struct shring *sr)
@@ -461,6 +476,44 @@ static int wait_poll(struct shring *sr, struct timespec *ts,
 }
 
 /*
+ * With nothing but kernel AIO in flight on the ring, sleep where the kernel
+ * engine does, in the kernel context's own wait: a completion then costs
+ * no eventfd read (fio, O_DIRECT at depth 1: three system calls per read
+ * against ppoll's four).  -EAGAIN when that cannot be: io_uring has work
+ * (its completions come as CQEs), another thread sleeps there, or the call
+ * is refused.  A submission to io_uring after the look, a UD_WAKE among
+ * them, ends the sleep: the sleeper's count and busy are both read and
+ * written sequentially consistent, so one of the two sides sees the other
+ * (ur_flush()).
+ */
+static int wait_kaio(struct shring *sr, const struct timespec *t,
+		     const sigset_t *mask)
+{
+	int r = -EAGAIN;
+
+	/*
+	 * A task_work of another ring's request of this thread would have
+	 * the kernel restart the sleep with the whole of t again: a stream
+	 * of them could hold a timed wait past its end (ppoll's restart
+	 * keeps its end).  On this ring, busy says there is no such
+	 * request; the poll of the eventfd comes with a completion.
+	 */
+	if (rings_fed & ~sr->bit)
+		return -EAGAIN;
+	atomic_fetch_add_explicit(&sr->kaio_sleepers, 1, memory_order_seq_cst);
+	if (atomic_load_explicit(&sr->busy, memory_order_seq_cst) <=
+		atomic_load_explicit(&sr->kaio.inflight,
+				     memory_order_seq_cst) &&
+	    !ur_cq_pending(sr)) {
+		r = kaio_sleep(&sr->kaio, t, mask);
+		if (r != 0 && r != -EINTR)
+			r = -EAGAIN;
+	}
+	atomic_fetch_sub_explicit(&sr->kaio_sleepers, 1, memory_order_seq_cst);
+	return r;
+}
+
+/*
  * A wait in io_uring_enter ends when the CQ tail passes the head it read
  * plus one, whoever consumes the CQE.  A UD_WAKE posted for a waiter that
  * is about to enter, and drained by a third thread before it reads the
@@ -490,6 +543,8 @@ int ur_wait(struct shring *sr, const struct timespec *left,
 	if (ur_kaio_busy(sr) || uaio__valgrind) {
 		struct timespec t = {(time_t)ts.tv_sec, (long)ts.tv_nsec};
 
+		if (!uaio__valgrind && (r = wait_kaio(sr, &t, mask)) != -EAGAIN)
+			return (int)r;
 		return wait_poll(sr, &t, mask, ur_kaio_busy(sr));
 	}
 	r = RAW(__NR_io_uring_enter, sr->ring.ring_fd, 0, 1,

@@ -113,6 +113,10 @@ struct shring {
 	int kaio_state; /* 0 untried, 1 ready, -errno refused */
 	struct kaio kaio;
 	_Atomic bool kaio_rearm; /* its poll ended: submit it again */
+	/* Waiters that may sleep in io_pgetevents on it (ur_wait()): what
+	 * io_uring gets to do meanwhile must wake them (kaio_kick()). */
+	_Atomic unsigned kaio_sleepers;
+	unsigned bit; /* 1 << its index among the process's rings */
 };
 
 /* A ring for a new context; NULL with -errno (io_uring_setup's). */

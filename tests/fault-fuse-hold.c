@@ -344,11 +344,60 @@ static void own_poll_elsewhere(struct t_aio *a, const int *pfd,
 	T_EQ(t_aio_destroy(&other), 0);
 }
 
+static int cmp_ms(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return (a > b) - (a < b);
+}
+
+/*
+ * A thread asleep while nothing but the held read is in flight (on auto,
+ * in the kernel AIO context's own wait, io_pgetevents) wakes for a request
+ * that another thread submits meanwhile and that completes at once: a poll
+ * of a pipe written right after.  Left asleep, it would see the poll's
+ * event only at its next look, up to 100 ms later: the median of seven
+ * wake-ups must be well under that.  The pipe pfd holds one byte.
+ */
+static void wakes_for_new(struct t_aio *a, const int *pfd, const char *what)
+{
+	struct iocb poll_cb, *pp = &poll_cb;
+	double lat[7];
+	char c;
+
+	T_EQ(read(pfd[0], &c, 1), 1);
+	for (int i = 0; i < 7; i++) {
+		struct waiter w = {.a = a};
+		double t0;
+
+		T_EQ(pthread_create(&w.t, NULL, wait_main, &w), 0);
+		t_sleep_ms(30); /* asleep by now */
+		io_prep_poll(&poll_cb, pfd[0], POLLIN);
+		poll_cb.data = &poll_cb;
+		T_EQ(t_aio_submit(a, 1, &pp), 1);
+		t0 = t_now_ms();
+		T_EQ(write(pfd[1], "x", 1), 1);
+		T_EQ(pthread_join(w.t, NULL), 0);
+		lat[i] = t_now_ms() - t0;
+		F_CHECK(w.ret == 1 && w.ev.obj == &poll_cb,
+			"%s: a poll submitted while another thread waits: "
+			"io_getevents = %d (obj %p), expected its event",
+			what, w.ret, (void *)w.ev.obj);
+		T_EQ(read(pfd[0], &c, 1), 1);
+	}
+	qsort(lat, 7, sizeof(lat[0]), cmp_ms);
+	F_CHECK(lat[3] < 40,
+		"%s: a waiter woke %.0f ms (median of 7) after the poll it "
+		"waited for completed",
+		what, lat[3]);
+	T_EQ(write(pfd[1], "x", 1), 1);
+}
+
 /*
  * While an O_DIRECT read is held (on auto, in flight on kernel AIO), a
  * thread waiting in io_getevents still wakes for the context's other
- * completions (a poll of a pipe written to) and for a signal (-EINTR),
- * and for nothing else.
+ * completions (a poll of a pipe written to, submitted before it waits or
+ * while it does) and for a signal (-EINTR), and for nothing else.
  */
 static void held_wakes(struct t_fuse *f, struct t_aio *a)
 {
@@ -395,6 +444,7 @@ static void held_wakes(struct t_fuse *f, struct t_aio *a)
 		what, w.ret, w.ms);
 
 	own_poll_elsewhere(a, pfd, what);
+	wakes_for_new(a, pfd, what);
 
 	release_read(f, a, &p, &res, &s, buf, what);
 	T_EQ(sigaction(SIGUSR1, &old, NULL), 0);
