@@ -231,6 +231,13 @@ static void prep_sqe(struct io_uring_sqe *sqe, const struct emu_req *req,
 static void finish_many(struct uctx *u, struct emu_req **reqs, long *res,
 			unsigned n)
 {
+	long on_uring = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		on_uring += reqs[i]->path != PATH_KAIO;
+	if (on_uring)
+		atomic_fetch_sub_explicit(&u->sr->uring_work, on_uring,
+					  memory_order_release);
 	atomic_fetch_sub_explicit(&u->sr->busy, n, memory_order_release);
 	if (atomic_load(&u->e.dead)) {
 		for (unsigned i = 0; i < n; i++)
@@ -308,8 +315,12 @@ static void queue_reqs(struct uctx *u, struct emu_req **reqs, int n, bool fresh,
 {
 	struct shring *sr = u->sr;
 
-	if (fresh) /* seq_cst: against a waiter's look (wait_kaio()) */
-		atomic_fetch_add_explicit(&sr->busy, n, memory_order_seq_cst);
+	if (fresh) {
+		atomic_fetch_add_explicit(&sr->busy, n, memory_order_relaxed);
+		/* seq_cst: against a waiter's look (wait_kaio()) */
+		atomic_fetch_add_explicit(&sr->uring_work, n,
+					  memory_order_seq_cst);
+	}
 	pthread_mutex_lock(&sr->sq_lock);
 	while (n > 0) {
 		/* ur_flush() leaves the SQ empty: no SQE goes to the kernel

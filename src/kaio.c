@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "kaio.h"
+#include "stats.h"
 #include "sys.h"
 
 int kaio_open(struct kaio *k, unsigned nr, bool resfd)
@@ -137,7 +138,7 @@ unsigned kaio_reap(struct kaio *k, struct io_event *ev, unsigned n)
 	unsigned head, tail, got;
 
 	/* One consumer at a time: the ring's head is ours to move, unless
-	 * the kernel moves it for a sleeper. */
+	 * the kernel moves it for a sleeper (kaio_sleep()). */
 	pthread_mutex_lock(&k->reap_lock);
 	got = atomic_load_explicit(&k->nstash, memory_order_relaxed);
 	if (got) {
@@ -148,7 +149,7 @@ unsigned kaio_reap(struct kaio *k, struct io_event *ev, unsigned n)
 		memmove(k->stash, k->stash + got, left * sizeof(*ev));
 		atomic_store_explicit(&k->nstash, left, memory_order_relaxed);
 	}
-	if (!k->kernel_reaping) {
+	if (!k->sleeping) {
 		head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
 		tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 		while (head != tail && got < n) {
@@ -157,6 +158,16 @@ unsigned kaio_reap(struct kaio *k, struct io_event *ev, unsigned n)
 				head = 0;
 		}
 		__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
+	} else if (got < n &&
+		   uaio__now_ns() - k->sleep_ns > KAIO_SLEEP_STALE_NS) {
+		/* A sleep far past its time: its thread is stopped, or in a
+		 * signal handler (which may never come back).  The kernel
+		 * takes turns with it safely. */
+		struct timespec zero = {0, 0};
+		long t = sys_io_getevents(k->ctx, 0, n - got, ev + got, &zero);
+
+		if (t > 0)
+			got += (unsigned)t;
 	}
 	pthread_mutex_unlock(&k->reap_lock);
 	if (got)
@@ -181,19 +192,19 @@ void kaio_quiet(struct kaio *k)
  * completions without the eventfd's read that a sleep in ppoll costs.
  */
 int kaio_sleep(struct kaio *k, const struct timespec *left,
-	       const sigset_t *mask)
+	       const sigset_t *mask, _Atomic unsigned *gen, unsigned g0)
 {
 	struct io_event got[KAIO_STASH];
 	struct {
 		const sigset_t *mask;
 		size_t size;
 	} sig = {mask, _NSIG / 8};
-	long r;
+	long r = 0;
 
 	if (atomic_load_explicit(&k->no_sleep, memory_order_relaxed))
 		return -ENOSYS;
 	pthread_mutex_lock(&k->reap_lock);
-	if (k->kernel_reaping) {
+	if (k->sleeping) {
 		pthread_mutex_unlock(&k->reap_lock);
 		return -EBUSY;
 	}
@@ -203,14 +214,18 @@ int kaio_sleep(struct kaio *k, const struct timespec *left,
 	}
 	/* The stash is empty (kaio_pending()), and nothing fills it but
 	 * this sleeper. */
-	k->kernel_reaping = true;
+	k->sleeping = true;
+	k->sleep_ns = uaio__now_ns();
 	pthread_mutex_unlock(&k->reap_lock);
 
-	r = sys_io_pgetevents(k->ctx, 1, KAIO_STASH, got, left,
-			      mask ? &sig : NULL);
+	/* From here no kaio_reap() takes a kick from the ring: one that
+	 * another took before shows in gen. */
+	if (atomic_load_explicit(gen, memory_order_seq_cst) == g0)
+		r = sys_io_pgetevents(k->ctx, 1, KAIO_STASH, got, left,
+				      mask ? &sig : NULL);
 
 	pthread_mutex_lock(&k->reap_lock);
-	k->kernel_reaping = false;
+	k->sleeping = false;
 	if (r > 0) {
 		/* kaio_reap() found nothing to take meanwhile. */
 		memcpy(k->stash, got, (size_t)r * sizeof(*got));

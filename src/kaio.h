@@ -18,6 +18,9 @@
 
 /* Completions a sleeper in kaio_sleep() can take at once. */
 #define KAIO_STASH 64
+/* A sleep in kaio_sleep() this old has ended, or will not soon (a stop,
+ * a signal handler): others reap through the kernel meanwhile. */
+#define KAIO_SLEEP_STALE_NS 1000000000ull
 /* The data of kaio_kick()'s requests: odd, no request's emu_tag(). */
 #define KAIO_KICK_TAG 1ull
 
@@ -27,12 +30,13 @@ struct kaio {
 	_Atomic long inflight; /* submitted, not yet reaped (kicks too) */
 	pthread_mutex_t reap_lock;
 	/*
-	 * Under reap_lock.  While a thread sleeps in io_pgetevents on the
-	 * context (kernel_reaping), the kernel moves the ring's head: nobody
-	 * reads the ring in user space then.  What it took waits in the
-	 * stash for kaio_reap().
+	 * Under reap_lock: a thread sleeps in io_pgetevents on the context
+	 * (kaio_sleep()) since sleep_ns.  The kernel then moves the ring's
+	 * head, so nobody reads the ring in user space; what the sleeper
+	 * took waits in the stash for kaio_reap().
 	 */
-	bool kernel_reaping;
+	bool sleeping;
+	uint64_t sleep_ns;
 	_Atomic unsigned nstash;
 	struct io_event stash[KAIO_STASH];
 	_Atomic bool no_sleep; /* io_pgetevents refused (seccomp, ENOSYS) */
@@ -58,12 +62,14 @@ void kaio_quiet(struct kaio *k);
 /*
  * Sleep in io_pgetevents until a completion comes (kept for kaio_reap()),
  * left passes (NULL: no limit) or a signal (-EINTR), with mask applied
- * atomically.  0 when it woke (or found completions waiting); -EBUSY when
- * another thread sleeps there already, -ENOSYS when the call is refused:
- * the caller then waits another way.
+ * atomically; not at all if *gen is no longer g0 once the sleep is known
+ * to others (a kaio_kick() may have come and gone).  0 when it woke (or
+ * found completions waiting); -EBUSY when another thread sleeps there
+ * already, -ENOSYS when the call is refused: the caller then waits
+ * another way.
  */
 int kaio_sleep(struct kaio *k, const struct timespec *left,
-	       const sigset_t *mask);
+	       const sigset_t *mask, _Atomic unsigned *gen, unsigned g0);
 /* Complete at once a request of the context's, to end a kaio_sleep(). */
 void kaio_kick(struct kaio *k);
 

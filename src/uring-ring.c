@@ -276,7 +276,9 @@ void ur_leave(struct shring *sr)
 	/* The seq_cst RMW orders the flag before reading the tail. */
 	if (!atomic_load_explicit(&sr->reaper, memory_order_relaxed))
 		evfd_enable(sr, true);
-	if (ur_cq_pending(sr))
+	/* What a sleep on kernel AIO took waits in its stash (ur_wait_cq()
+	 * callers need not drain after it). */
+	if (ur_cq_pending(sr) || (ur_kaio_busy(sr) && kaio_pending(&sr->kaio)))
 		uring__drain(sr, false);
 	/* Someone must publish what completes while nobody is in: the
 	 * completion thread, woken if it sleeps without a tick (in reaper
@@ -414,8 +416,11 @@ void ur_flush(struct shring *sr)
 	rings_fed |= sr->bit;
 	/* A waiter asleep on kernel AIO alone would not see what this
 	 * brings (its CQE, a UD_WAKE): it looks again (wait_kaio()). */
-	if (atomic_load_explicit(&sr->kaio_sleepers, memory_order_seq_cst))
+	if (atomic_load_explicit(&sr->kaio_sleepers, memory_order_seq_cst)) {
+		atomic_fetch_add_explicit(&sr->kick_gen, 1,
+					  memory_order_seq_cst);
 		kaio_kick(&sr->kaio);
+	}
 }
 
 struct io_uring_sqe *ur_sqe(struct shring *sr)
@@ -482,9 +487,10 @@ static int wait_poll(struct shring *sr, struct timespec *ts,
  * against ppoll's four).  -EAGAIN when that cannot be: io_uring has work
  * (its completions come as CQEs), another thread sleeps there, or the call
  * is refused.  A submission to io_uring after the look, a UD_WAKE among
- * them, ends the sleep: the sleeper's count and busy are both read and
- * written sequentially consistent, so one of the two sides sees the other
- * (ur_flush()).
+ * them, ends the sleep: the sleeper's count, uring_work and kick_gen are
+ * read and written sequentially consistent, so either the look sees the
+ * work, or ur_flush() sees the sleeper and kicks; a kick that a drain took
+ * from the kernel's ring before the sleep began shows in kick_gen.
  */
 static int wait_kaio(struct shring *sr, const struct timespec *t,
 		     const sigset_t *mask)
@@ -501,11 +507,11 @@ static int wait_kaio(struct shring *sr, const struct timespec *t,
 	if (rings_fed & ~sr->bit)
 		return -EAGAIN;
 	atomic_fetch_add_explicit(&sr->kaio_sleepers, 1, memory_order_seq_cst);
-	if (atomic_load_explicit(&sr->busy, memory_order_seq_cst) <=
-		atomic_load_explicit(&sr->kaio.inflight,
-				     memory_order_seq_cst) &&
+	unsigned g0 = atomic_load_explicit(&sr->kick_gen, memory_order_seq_cst);
+
+	if (!atomic_load_explicit(&sr->uring_work, memory_order_seq_cst) &&
 	    !ur_cq_pending(sr)) {
-		r = kaio_sleep(&sr->kaio, t, mask);
+		r = kaio_sleep(&sr->kaio, t, mask, &sr->kick_gen, g0);
 		if (r != 0 && r != -EINTR)
 			r = -EAGAIN;
 	}

@@ -114,8 +114,12 @@ struct shring {
 	struct kaio kaio;
 	_Atomic bool kaio_rearm; /* its poll ended: submit it again */
 	/* Waiters that may sleep in io_pgetevents on it (ur_wait()): what
-	 * io_uring gets to do meanwhile must wake them (kaio_kick()). */
+	 * io_uring gets to do meanwhile must wake them (kaio_kick()), and
+	 * kick_gen counts those wake-ups. */
 	_Atomic unsigned kaio_sleepers;
+	_Atomic unsigned kick_gen;
+	/* Requests on io_uring itself (busy less those on kernel AIO). */
+	_Atomic long uring_work;
 	unsigned bit; /* 1 << its index among the process's rings */
 };
 

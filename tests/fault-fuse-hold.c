@@ -393,6 +393,60 @@ static void wakes_for_new(struct t_aio *a, const int *pfd, const char *what)
 	T_EQ(write(pfd[1], "x", 1), 1);
 }
 
+static void on_usr2_slow(int sig)
+{
+	struct timespec d = {3, 0};
+
+	(void)sig;
+	nanosleep(&d, NULL);
+}
+
+/*
+ * A waiter's signal handler runs for 3 s, while another thread reads
+ * from the same context a block that the file system does not hold: that
+ * read's event must not wait for the handler.  (On auto, the interrupted
+ * thread slept in io_pgetevents on the kernel context, and held the
+ * kernel's ring until it came back; others reap through the kernel once
+ * such a sleep is far past its time.)
+ */
+static void slow_handler(struct t_aio *a, int fd, const char *what)
+{
+	unsigned char *buf = t_aligned(4096, K16);
+	struct sigaction sa = {.sa_handler = on_usr2_slow}, old;
+	struct iocb cb, *p = &cb;
+	struct io_event ev;
+	struct timespec ts = {10, 0};
+	struct waiter w = {.a = a, .wait_ms = 8000};
+	double t0, took;
+	int r;
+
+	T_EQ(sigaction(SIGUSR2, &sa, &old), 0);
+	T_EQ(pthread_create(&w.t, NULL, wait_main, &w), 0);
+	t_sleep_ms(100); /* asleep */
+	T_EQ(pthread_kill(w.t, SIGUSR2), 0);
+	t_sleep_ms(100); /* in the handler */
+	io_prep_pread(&cb, fd, buf, K16, 131072);
+	cb.data = &cb;
+	t0 = t_now_ms();
+	T_EQ(t_aio_submit(a, 1, &p), 1);
+	r = t_aio_getevents(a, 1, 1, &ev, &ts);
+	took = t_now_ms() - t0;
+	F_CHECK(r == 1 && ev.obj == &cb && (long)ev.res == K16,
+		"%s: a read beside a slow handler: io_getevents = %d (obj %p, "
+		"res %ld)",
+		what, r, (void *)ev.obj, (long)ev.res);
+	F_CHECK(took < 2500,
+		"%s: a read took %.0f ms while another thread's signal "
+		"handler ran",
+		what, took);
+	check_data(what, buf, 131072, K16);
+	T_EQ(pthread_join(w.t, NULL), 0);
+	F_CHECK(w.ret == -EINTR, "%s: the interrupted wait: io_getevents = %d",
+		what, w.ret);
+	T_EQ(sigaction(SIGUSR2, &old, NULL), 0);
+	free(buf);
+}
+
 /*
  * While an O_DIRECT read is held (on auto, in flight on kernel AIO), a
  * thread waiting in io_getevents still wakes for the context's other
@@ -445,6 +499,7 @@ static void held_wakes(struct t_fuse *f, struct t_aio *a)
 
 	own_poll_elsewhere(a, pfd, what);
 	wakes_for_new(a, pfd, what);
+	slow_handler(a, fd, what);
 
 	release_read(f, a, &p, &res, &s, buf, what);
 	T_EQ(sigaction(SIGUSR1, &old, NULL), 0);
