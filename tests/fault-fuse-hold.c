@@ -422,7 +422,9 @@ static void slow_handler(struct t_aio *a, int fd, const char *what)
 
 	T_EQ(sigaction(SIGUSR2, &sa, &old), 0);
 	T_EQ(pthread_create(&w.t, NULL, wait_main, &w), 0);
-	t_sleep_ms(100); /* asleep */
+	/* Asleep, and between the uring engine's looks, 100 ms apart (a
+	 * handler run between two waits ends no wait: uaio(7)). */
+	t_sleep_ms(150);
 	T_EQ(pthread_kill(w.t, SIGUSR2), 0);
 	t_sleep_ms(100); /* in the handler */
 	io_prep_pread(&cb, fd, buf, K16, 131072);
