@@ -513,6 +513,7 @@ enum dclass {
 	D_UREAD = 2,   /* uring: a read of a directory or an epoll fd */
 	D_NOWRITE = 4, /* a write to a file without write_iter */
 	D_RO = 8,      /* a read-only iocb whose key is already 0 */
+	D_EMPTY = 16,  /* with D_RWF: a transfer of no bytes */
 };
 
 struct inst {
@@ -636,7 +637,9 @@ static void check_emu_only(int s)
 		 * (-EOPNOTSUPP)"; another check of the I/O path may come
 		 * first (a bad buffer), but nothing may be transferred. */
 		else if (in->emu_only & D_RWF)
-			ok = r < 0;
+			/* ...except "a transfer of no bytes ... completes
+			 * with 0". */
+			ok = r < 0 || (r == 0 && (in->emu_only & D_EMPTY));
 		/* uaio.7: "a read-only iocb whose key is already 0 is
 		 * accepted": the templates are a poll of a regular file and
 		 * a read into the read-only page itself. */
@@ -1284,6 +1287,22 @@ static unsigned eff_rwf(const struct desc *d)
 	return f;
 }
 
+/* Whether d moves no bytes whatever the file: no length, or only empty
+ * segments (uaio.7: such a transfer with a flag the file refuses
+ * "completes with 0"). */
+static bool transfers_nothing(const struct desc *d)
+{
+	if (!is_vec(d->opcode))
+		return d->nbytes == 0;
+	/* Segments past the decoded ones are empty. */
+	if (d->nbytes > NIOV)
+		return false;
+	for (int i = 0; i < d->nseg; i++)
+		if (d->seg[i].len)
+			return false;
+	return true;
+}
+
 /*
  * Where uaio.7 says the emulated engines make a submit-time check of the
  * kernel later or not at all: such an iocb is submitted alone, and the
@@ -1299,9 +1318,13 @@ static int dclass_of(const struct entry *en)
 	if (en->kind != EN_SLOT || !is_rw(d->opcode))
 		return 0;
 	unsigned f = eff_rwf(d);
-	if (!(f & ~kernel_rwf) && ((f & (RWF_NOWAIT_ | RWF_DONTCACHE_)) ||
-				   (is_write(d->opcode) && (f & RWF_ATOMIC_))))
+	if (!(f & ~kernel_rwf) &&
+	    ((f & (RWF_NOWAIT_ | RWF_DONTCACHE_)) ||
+	     (is_write(d->opcode) && (f & RWF_ATOMIC_)))) {
 		c |= D_RWF;
+		if (transfers_nothing(d))
+			c |= D_EMPTY;
+	}
 	if (fz_on_uring() && !is_write(d->opcode) &&
 	    (d->fk == FK_DIR || d->fk == FK_EPOLL))
 		c |= D_UREAD;
