@@ -25,6 +25,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,37 +84,35 @@ static int wait_epoll(struct probe *p)
 	return r;
 }
 
-static int wait_getevents(struct probe *p)
+/* A sleep on a kernel AIO context of its own, in io_getevents or (pget)
+ * io_pgetevents: the kernel asks for a restart of the latter
+ * (ERESTARTNOHAND) when it was interrupted with no event, as for ppoll. */
+static int wait_aio(bool pget)
 {
 	aio_context_t ctx = 0;
 	struct io_event ev;
 	struct timespec t = {SLEEP_MS / 1000, (SLEEP_MS % 1000) * 1000000l};
-	int r;
+	long r;
 
-	(void)p;
 	if (syscall(SYS_io_setup, 1, &ctx))
 		return -errno;
-	r = syscall(SYS_io_getevents, ctx, 1, 1, &ev, &t) < 0 ? -errno : 0;
+	r = pget ? syscall(SYS_io_pgetevents, ctx, 1, 1, &ev, &t, NULL)
+		 : syscall(SYS_io_getevents, ctx, 1, 1, &ev, &t);
+	r = r < 0 ? -errno : 0;
 	syscall(SYS_io_destroy, ctx);
-	return r;
+	return (int)r;
 }
 
-/* io_pgetevents: the kernel asks for a restart (ERESTARTNOHAND) when it
- * was interrupted with no event, as it does for ppoll. */
+static int wait_getevents(struct probe *p)
+{
+	(void)p;
+	return wait_aio(false);
+}
+
 static int wait_pgetevents(struct probe *p)
 {
-	aio_context_t ctx = 0;
-	struct io_event ev;
-	struct timespec t = {SLEEP_MS / 1000, (SLEEP_MS % 1000) * 1000000l};
-	int r;
-
 	(void)p;
-	if (syscall(SYS_io_setup, 1, &ctx))
-		return -errno;
-	r = syscall(SYS_io_pgetevents, ctx, 1, 1, &ev, &t, NULL) < 0 ? -errno
-								     : 0;
-	syscall(SYS_io_destroy, ctx);
-	return r;
+	return wait_aio(true);
 }
 
 /* One wait with a read of the pipe in flight; 1 if it ended early. */

@@ -396,7 +396,6 @@ void ur_flush(struct shring *sr)
 		int r = io_uring_submit(&sr->ring);
 
 		sent = true;
-
 		if (r >= 0 || r == -EINTR)
 			continue;
 		if ((r == -EAGAIN || r == -EBUSY || r == -ENOMEM) &&
@@ -501,7 +500,7 @@ static int wait_kaio(struct shring *sr, const struct timespec *t,
 	 * A task_work of another ring's request of this thread would have
 	 * the kernel restart the sleep with the whole of t again: a stream
 	 * of them could hold a timed wait past its end (ppoll's restart
-	 * keeps its end).  On this ring, busy says there is no such
+	 * keeps its end).  On this ring, uring_work says there is no such
 	 * request; the poll of the eventfd comes with a completion.
 	 */
 	if (rings_fed & ~sr->bit)
