@@ -93,8 +93,20 @@ static inline long sys_io_getevents(unsigned long ctx, long min_nr, long nr,
 	return RAW(SYS_io_getevents, ctx, min_nr, nr, events, timeout, 0);
 }
 
+/* C library headers older than Linux 4.18 lack the number: the kernel's
+ * own header may have it; else the known ones, and -1 (ENOSYS) elsewhere. */
 #ifndef SYS_io_pgetevents
+#if defined(__NR_io_pgetevents)
+#define SYS_io_pgetevents __NR_io_pgetevents
+#elif defined(__x86_64__) && !defined(__ILP32__)
 #define SYS_io_pgetevents 333
+#elif defined(__i386__)
+#define SYS_io_pgetevents 385
+#elif defined(__aarch64__) || defined(__riscv) || defined(__loongarch__)
+#define SYS_io_pgetevents 292
+#else
+#define SYS_io_pgetevents (-1)
+#endif
 #endif
 static inline long sys_io_pgetevents(unsigned long ctx, long min_nr, long nr,
 				     void *events, const void *timeout,

@@ -28,6 +28,8 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 /* Set while this thread drains a ring: wake-ups wait for the unlock. */
 static __thread bool draining_here UAIO_TLS_IE;
+/* In sq_retract(): ur_wake() must not take sq_lock, which it holds. */
+static __thread bool retracting_here UAIO_TLS_IE;
 /* The rings (bits) this thread has submitted to: io_uring may run a
  * task_work of its on each (wait_kaio()). */
 static __thread unsigned rings_fed UAIO_TLS_IE;
@@ -381,8 +383,10 @@ static void sq_retract(struct shring *sr, int err)
 	unsigned head = __atomic_load_n(sq->khead, __ATOMIC_ACQUIRE);
 
 	uaio__debug("uring: io_uring_enter: %s", strerror(-err));
+	retracting_here = true;
 	for (unsigned i = head; i != sq->sqe_tail; i++)
 		uring__fail(sr, sq->sqes[i & sq->ring_mask].user_data, err);
+	retracting_here = false;
 	sq->sqe_head = sq->sqe_tail = head;
 	__atomic_store_n(sq->ktail, head, __ATOMIC_RELEASE);
 }
@@ -570,6 +574,13 @@ void ur_wake(struct shring *sr)
 {
 	struct io_uring_sqe *sqe;
 
+	/*
+	 * sq_retract() completes requests under sq_lock: their wake-up can
+	 * neither take it again nor go through the ring that just failed.
+	 * Waiters sleep in slices (WAIT_SLICE_MS) and look again.
+	 */
+	if (retracting_here)
+		return;
 	/* A drainer holds cq_lock, which must not be held for sq_lock. */
 	if (draining_here) {
 		atomic_store(&sr->wake_later, true);

@@ -36,3 +36,10 @@ uaio_fault_test(fault-enospc-batch REF TIMEOUT 60)
 uaio_fault_test(fault-efbig REF TIMEOUT 60)
 uaio_fault_test(fault-sigxfsz REF TIMEOUT 60)
 uaio_fault_test(fault-eintr-storm REF TIMEOUT 120)
+
+# io_uring_enter failing for good: the test interposes liburing's
+# io_uring_submit(), so the library's calls must find its definition.
+if(UAIO_WITH_URING)
+  uaio_fault_test(uring-enter-fails ENGINES uring auto TIMEOUT 60 LIBS dl)
+  set_target_properties(uring-enter-fails PROPERTIES ENABLE_EXPORTS ON)
+endif()
