@@ -299,9 +299,14 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 	unsigned nspare = 0;
 	const bool stats = e->ctx->stats;
 	const pid_t tid = uaio__tid();
+	unsigned try_ops;
 
 	if (nr > (long)e->ring.nr)
 		nr = e->ring.nr;
+	try_ops =
+	    try_now ? e->ops->try_ops |
+			  (e->ctx->hybrid && nr == 1 ? e->ops->lone_try_ops : 0)
+		    : 0;
 	/* get_user() of iocbpp[0] faults; iocbpp + i is undefined for NULL. */
 	if (uaio__unreadable(iocbpp, sizeof(*iocbpp)))
 		return -EFAULT;
@@ -376,7 +381,7 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			n = 0;
 			io_ahead = false;
 		}
-		if (try_now) {
+		if (try_ops & (1u << req->opcode)) {
 			req->path = PATH_INLINE; /* if it completes in there */
 			ret = try_now(e, req, nr);
 			/* Completed (1), it may already be another thread's:

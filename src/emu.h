@@ -78,12 +78,20 @@ struct emu_ctx;
  */
 struct emu_ops {
 	/*
-	 * Called for each accepted request before start(): 0 to start it,
+	 * Called for each accepted request that try_ops names, before
+	 * start(): 0 to start it,
 	 * 1 when it completed at once (emu_complete() done), or -errno to
 	 * refuse it as io_submit would (the request is then released).  nr
 	 * is the number of requests the io_submit call carries.
 	 */
 	int (*try_now)(struct emu_ctx *e, struct emu_req *req, long nr);
+	/*
+	 * The opcodes (bits 1 << CMD_*) try_now() is called for, the others
+	 * going straight to start(); lone_try_ops too for a request that an
+	 * io_submit of auto's contexts carries alone.  Spares the call for
+	 * what it would give back at once (a batch of reads on io_uring).
+	 */
+	unsigned try_ops, lone_try_ops;
 	/* Take the accepted requests, in submission order. */
 	void (*start)(struct emu_ctx *e, struct emu_req **reqs, int n);
 	/* Move what has completed into the ring (io_getevents, first). */
@@ -98,6 +106,8 @@ struct emu_ops {
 		    const sigset_t *mask);
 	void (*wake)(struct emu_ctx *e);
 };
+
+#define EMU_TRY_ALL ((1u << CMD_MAX) - 1)
 
 /* Requests are allocated in chunks, when first needed. */
 #define EMU_CHUNK 32

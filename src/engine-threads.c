@@ -712,6 +712,7 @@ static void threads_start(struct emu_ctx *e, struct emu_req **reqs, int n)
 
 static const struct emu_ops threads_ops = {
     .try_now = threads_try_now,
+    .try_ops = EMU_TRY_ALL,
     .start = threads_start,
 };
 

@@ -602,7 +602,8 @@ static long event_res(const struct emu_req *req, int res)
 }
 
 /* Under u->lock: what the CQE r of the live request req means. */
-static enum settle settle(struct uctx *u, struct emu_req *req, int r, long *res)
+static enum settle settle_slow(struct uctx *u, struct emu_req *req, int r,
+			       long *res)
 {
 	if (req->eflags & R_CANCEL_WAIT) {
 		req->res = r;
@@ -618,6 +619,20 @@ static enum settle settle(struct uctx *u, struct emu_req *req, int r, long *res)
 	*res = event_res(req, r);
 	req->eflags &= ~(unsigned)R_LIVE;
 	return SETTLE_DONE;
+}
+
+/* settle_slow(), its common case inline: a transfer that went through
+ * (no resubmission wants a result >= 0) with no cancel awaiting it. */
+static UAIO_ALWAYS_INLINE enum settle
+settle(struct uctx *u, struct emu_req *req, int r, long *res)
+{
+	if (likely(r >= 0 && !(req->eflags & R_CANCEL_WAIT) &&
+		   req->opcode != CMD_POLL && !req->done)) {
+		*res = r;
+		req->eflags &= ~(unsigned)R_LIVE;
+		return SETTLE_DONE;
+	}
+	return settle_slow(u, req, r, res);
 }
 
 static void resub_push(struct shring *sr, struct emu_req *req);
@@ -947,6 +962,8 @@ static int uring_try_now(struct emu_ctx *e, struct emu_req *req, long nr)
 
 static const struct emu_ops uring_ops = {
     .try_now = uring_try_now,
+    .try_ops = 1u << CMD_POLL | 1u << CMD_PWRITE | 1u << CMD_PWRITEV,
+    .lone_try_ops = EMU_TRY_ALL,
     .start = uring_start,
     .drain = uring_drain_ctx,
     .wait = uring_wait,

@@ -21,6 +21,8 @@
 #define UAIO_API __attribute__((visibility("default")))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+/* For a helper of the per-request path that the compiler would call. */
+#define UAIO_ALWAYS_INLINE inline __attribute__((always_inline))
 
 /* The kernel's opcodes and iocb flags (<linux/aio_abi.h> clashes with ours). */
 enum {

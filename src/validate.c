@@ -212,8 +212,9 @@ static bool can_atomic_write(const struct emu_req *req)
 }
 
 /* import_iovec() or import_ubuf(): the buffers, and their total length. */
-static int prep_buffers(const struct iocb *cb, struct emu_req *req,
-			bool vectored, size_t *totalp)
+static UAIO_ALWAYS_INLINE int prep_buffers(const struct iocb *cb,
+					   struct emu_req *req, bool vectored,
+					   size_t *totalp)
 {
 	size_t total = 0;
 
@@ -267,8 +268,8 @@ static int prep_buffers(const struct iocb *cb, struct emu_req *req,
 	return 0;
 }
 
-static int prep_rw(const struct iocb *cb, struct emu_req *req, bool write,
-		   bool vectored)
+static UAIO_ALWAYS_INLINE int
+prep_rw(const struct iocb *cb, struct emu_req *req, bool write, bool vectored)
 {
 	size_t total = 0;
 	int ret;
