@@ -348,15 +348,19 @@ static void queue_reqs(struct uctx *u, struct emu_req **reqs, int n, bool fresh,
 	pthread_mutex_unlock(&sr->sq_lock);
 }
 
+void uring__kaio_queue(struct shring *sr)
+{
+	struct io_uring_sqe *sqe = ur_sqe(sr);
+
+	io_uring_prep_poll_multishot(sqe, sr->kaio.efd, POLLIN);
+	sqe->user_data = UD_KAIO;
+}
+
 /* Submit the poll of the kernel AIO eventfd (multishot), under no lock. */
 static void kaio_arm(struct shring *sr)
 {
-	struct io_uring_sqe *sqe;
-
 	pthread_mutex_lock(&sr->sq_lock);
-	sqe = ur_sqe(sr);
-	io_uring_prep_poll_multishot(sqe, sr->kaio.efd, POLLIN);
-	sqe->user_data = UD_KAIO;
+	uring__kaio_queue(sr);
 	ur_flush(sr);
 	pthread_mutex_unlock(&sr->sq_lock);
 }
@@ -816,7 +820,8 @@ void uring__drain(struct shring *sr, bool try)
 	drain_kaio(sr);
 	pthread_mutex_unlock(&sr->cq_lock);
 	ur_draining(sr, false);
-	if (atomic_exchange(&sr->kaio_rearm, false))
+	/* Under sq_lock (a drain inside ur_flush()), the flush queues it. */
+	if (!ur_flushing() && atomic_exchange(&sr->kaio_rearm, false))
 		kaio_arm(sr);
 	if (kick)
 		ur_kick(sr);

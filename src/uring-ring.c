@@ -28,8 +28,9 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 /* Set while this thread drains a ring: wake-ups wait for the unlock. */
 static __thread bool draining_here UAIO_TLS_IE;
-/* In sq_retract(): ur_wake() must not take sq_lock, which it holds. */
-static __thread bool retracting_here UAIO_TLS_IE;
+/* Set while this thread flushes under sq_lock (ur_flush()): what its
+ * drain or retraction completes wakes without taking sq_lock again. */
+static __thread bool flushing_here UAIO_TLS_IE;
 /* The rings (bits) this thread has submitted to: io_uring may run a
  * task_work of its on each (wait_kaio()). */
 static __thread unsigned rings_fed UAIO_TLS_IE;
@@ -383,19 +384,41 @@ static void sq_retract(struct shring *sr, int err)
 	unsigned head = __atomic_load_n(sq->khead, __ATOMIC_ACQUIRE);
 
 	uaio__debug("uring: io_uring_enter: %s", strerror(-err));
-	retracting_here = true;
 	for (unsigned i = head; i != sq->sqe_tail; i++)
 		uring__fail(sr, sq->sqes[i & sq->ring_mask].user_data, err);
-	retracting_here = false;
 	sq->sqe_head = sq->sqe_tail = head;
 	__atomic_store_n(sq->ktail, head, __ATOMIC_RELEASE);
 }
 
+/*
+ * Under sq_lock, in ur_flush(): queue what a drain or a retraction made
+ * there asked for and could not do itself (both take sq_lock): the
+ * wake-up of waiters, the poll of the kernel AIO eventfd.
+ */
+static void flush_deferred(struct shring *sr)
+{
+	if (atomic_exchange(&sr->wake_later, false)) {
+		struct io_uring_sqe *sqe = ur_sqe(sr);
+
+		io_uring_prep_nop(sqe);
+		sqe->user_data = UD_WAKE;
+	}
+	if (atomic_exchange(&sr->kaio_rearm, false))
+		uring__kaio_queue(sr);
+}
+
+bool ur_flushing(void)
+{
+	return flushing_here;
+}
+
 void ur_flush(struct shring *sr)
 {
+	const bool outer = !flushing_here;
 	unsigned busy = 0;
 	bool sent = false;
 
+	flushing_here = true;
 	while (io_uring_sq_ready(&sr->ring)) {
 		int r = io_uring_submit(&sr->ring);
 
@@ -410,10 +433,15 @@ void ur_flush(struct shring *sr)
 				uring__drain(sr, false);
 			else
 				sched_yield();
-			continue;
+		} else {
+			sq_retract(sr, r);
 		}
-		sq_retract(sr, r);
+		/* A wake-up queued after a failure goes the same way: one
+		 * try, and a retraction that completes nothing. */
+		flush_deferred(sr);
 	}
+	if (outer)
+		flushing_here = false;
 	if (!sent)
 		return;
 	rings_fed |= sr->bit;
@@ -574,15 +602,9 @@ void ur_wake(struct shring *sr)
 {
 	struct io_uring_sqe *sqe;
 
-	/*
-	 * sq_retract() completes requests under sq_lock: their wake-up can
-	 * neither take it again nor go through the ring that just failed.
-	 * Waiters sleep in slices (WAIT_SLICE_MS) and look again.
-	 */
-	if (retracting_here)
-		return;
-	/* A drainer holds cq_lock, which must not be held for sq_lock. */
-	if (draining_here) {
+	/* A drainer holds cq_lock, which must not be held for sq_lock; a
+	 * flusher holds sq_lock and queues it itself (flush_deferred()). */
+	if (draining_here || flushing_here) {
 		atomic_store(&sr->wake_later, true);
 		return;
 	}

@@ -151,6 +151,8 @@ static inline bool ur_kaio_busy(struct shring *sr)
 struct io_uring_sqe *ur_sqe(struct shring *sr);
 /* Under sq_lock: hand every queued SQE to the kernel. */
 void ur_flush(struct shring *sr);
+/* Whether this thread is inside ur_flush(), under sq_lock. */
+bool ur_flushing(void);
 /* Cancel ops for the given user_data, their CQEs tagged tag. */
 void ur_cancel(struct shring *sr, const uint64_t *uds, unsigned n,
 	       uint64_t tag);
@@ -175,5 +177,7 @@ void ur_draining(struct shring *sr, bool on);
 void uring__drain(struct shring *sr, bool try);
 void uring__resubmit(struct shring *sr);
 void uring__fail(struct shring *sr, uint64_t ud, int err);
+/* Under sq_lock: queue the multishot poll of the kernel AIO eventfd. */
+void uring__kaio_queue(struct shring *sr);
 
 #endif
