@@ -13,7 +13,8 @@
  * shared mapping, or a memfd where that is refused); neighbouring rings of a
  * chunk are one mapping, so tens of thousands of contexts stay far below
  * vm.max_map_count, as the kernel's own rings do not.  Being shared, a ring is
- * shared with a forked child, as the kernel's is.
+ * shared with a forked child, as the kernel's is; the child's new rings come
+ * from chunks of its own.
  *
  * A freed ring's pages go back to the chunk, and for a big ring to the
  * system (MADV_REMOVE); a ring that the program moved leaves a hole in its
@@ -34,12 +35,45 @@ struct chunk {
 	char *user, *alias;
 	unsigned pages;
 	uint64_t *used; /* a bit per page: allocated, or a hole */
+	/* Inherited from the parent of a fork, whose pages these still are:
+	 * its free runs are its to hand out, not ours. */
+	bool forked;
 	struct chunk *next;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct chunk *chunks;
 static size_t page_size;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* A fork that another thread's arena_alloc() or arena_free() races
+ * leaves the child a consistent list and a free lock. */
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void atfork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+/*
+ * The chunks are shared with the parent, and so are their free pages: had
+ * both allocated from them, a context of each would share one ring (the
+ * child's completions in the parent's ring).  The child takes new chunks.
+ */
+static void atfork_child(void)
+{
+	for (struct chunk *ch = chunks; ch; ch = ch->next)
+		ch->forked = true;
+	pthread_mutex_init(&lock, NULL);
+}
+
+static void atfork_init(void)
+{
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
 
 static bool bit(const uint64_t *map, unsigned i)
 {
@@ -131,12 +165,13 @@ int arena_alloc(size_t bytes, char **user, char **alias)
 	struct chunk *ch;
 	long at = -1;
 
+	pthread_once(&atfork_once, atfork_init);
 	pthread_mutex_lock(&lock);
 	if (!page_size)
 		page_size = (size_t)sysconf(_SC_PAGESIZE);
 	n = (unsigned)((bytes + page_size - 1) / page_size);
 	for (ch = chunks; ch; ch = ch->next)
-		if ((at = find_run(ch, n)) >= 0)
+		if (!ch->forked && (at = find_run(ch, n)) >= 0)
 			break;
 	if (!ch) {
 		/* A ring bigger than half a chunk gets one of its own. */

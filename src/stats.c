@@ -42,7 +42,6 @@ struct uaio_stats {
 
 static const char *stats_path;
 static pthread_once_t stats_once = PTHREAD_ONCE_INIT;
-static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void kernel_sample(struct uaio_ctx *c);
 
@@ -348,13 +347,12 @@ void uaio__stats_report(struct uaio_ctx *c)
 	}
 	if (len >= (int)sizeof(line))
 		len = (int)sizeof(line) - 1;
-	pthread_mutex_lock(&out_lock);
+	/* No lock (a fork could leave it held in the child): one write
+	 * per line, O_APPEND keeps threads' and processes' lines whole. */
 	fd = open(stats_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd >= 0) {
-		/* One write per line: O_APPEND keeps processes' lines whole. */
 		ssize_t w = write(fd, line, (size_t)len);
 		(void)w;
 		close(fd);
 	}
-	pthread_mutex_unlock(&out_lock);
 }

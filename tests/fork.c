@@ -64,6 +64,83 @@ static void child(io_context_t parent, struct iocb *pending_poll, int fd)
 	T_EQ(io_destroy(parent), -EINVAL);
 }
 
+/*
+ * Contexts set up after a fork, one in the parent and one in the child,
+ * have rings of their own: the child's completions never show in the
+ * parent's ring (the emulated engines' rings come from memory shared with
+ * the child, whose allocator once handed out the parent's next free pages
+ * too).
+ */
+static void rings_after_fork(int fd)
+{
+	int to_child[2], to_parent[2], status;
+	io_context_t ctx;
+	struct t_ring *ring;
+	unsigned char buf[64];
+	struct io_event ev[8];
+	char c;
+	pid_t pid;
+
+	t_pipe(to_child);
+	t_pipe(to_parent);
+	fflush(stderr);
+	pid = fork();
+	T_ASSERT(pid >= 0);
+	if (pid == 0) {
+		struct iocb cb[8], *p[8];
+		io_context_t mine = 0;
+
+		/* Its context first, then the parent's; then its reads. */
+		if (io_setup(16, &mine))
+			_exit(2);
+		if (write(to_parent[1], "s", 1) != 1 ||
+		    read(to_child[0], &c, 1) != 1)
+			_exit(3);
+		for (int i = 0; i < 8; i++) {
+			io_prep_pread(&cb[i], fd, buf, sizeof(buf), 512 * i);
+			p[i] = &cb[i];
+		}
+		if (io_submit(mine, 8, p) != 8 ||
+		    io_getevents(mine, 8, 8, ev, NULL) != 8)
+			_exit(4);
+		/* Done, events unreaped in the ring: the parent looks. */
+		if (io_submit(mine, 8, p) != 8)
+			_exit(5);
+		t_sleep_ms(50);
+		if (write(to_parent[1], "d", 1) != 1 ||
+		    read(to_child[0], &c, 1) != 1)
+			_exit(6);
+		_exit(io_destroy(mine) ? 7 : 0);
+	}
+	T_EQ(read(to_parent[0], &c, 1), 1);
+	ctx = t_setup(16);
+	ring = t_ring(ctx);
+	T_EQ(write(to_child[1], "g", 1), 1);
+	T_EQ(read(to_parent[0], &c, 1), 1);
+	/* The child's 16 completions are in its ring, not here. */
+	T_EQ(ring->magic, T_RING_MAGIC);
+	T_EQ(t_head(ring), 0);
+	T_EQ(t_tail(ring), 0);
+	T_EQ(t_peek(ctx, 8, ev), 0);
+	T_EQ(write(to_child[1], "x", 1), 1);
+	T_EQ(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		T_FAIL("child failed (status 0x%x)", status);
+	/* And the child's exit took nothing of the parent's ring. */
+	T_EQ(ring->magic, T_RING_MAGIC);
+	{
+		struct iocb cb;
+
+		io_prep_pread(&cb, fd, buf, sizeof(buf), 0);
+		t_run1(ctx, &cb, sizeof(buf));
+	}
+	T_EQ(io_destroy(ctx), 0);
+	for (int i = 0; i < 2; i++) {
+		close(to_child[i]);
+		close(to_parent[i]);
+	}
+}
+
 int main(void)
 {
 	io_context_t ctx = t_setup(16);
@@ -127,5 +204,7 @@ int main(void)
 		T_EQ(buf[i], t_pattern(4096 + i));
 
 	T_EQ(io_destroy(ctx), 0);
+	if (CHILD_OWN_CTX)
+		rings_after_fork(fd);
 	return 0;
 }
