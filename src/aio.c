@@ -16,11 +16,15 @@
 #include "stats.h"
 #include "uaccess.h"
 
-/* Keep errno as the caller left it across a call. */
-#define ERRNO_SAVE int saved_errno_ = errno
+/* Keep errno as the caller left it across a call, and cancellation out
+ * of it (uaio__nocancel()). */
+#define ERRNO_SAVE                                                             \
+	int saved_errno_ = errno;                                              \
+	const int cancel_state_ = uaio__nocancel()
 #define ERRNO_RETURN(v)                                                        \
 	do {                                                                   \
 		int v_ = (v);                                                  \
+		uaio__cancel_restore(cancel_state_);                           \
 		errno = saved_errno_;                                          \
 		return v_;                                                     \
 	} while (0)
@@ -395,8 +399,12 @@ __asm__(".symver io_cancel_0_4, io_cancel@@LIBAIO_0.4");
 int uaio__getevents(io_context_t ctx, long min_nr, long nr,
 		    struct io_event *events, struct timespec *timeout)
 {
-	return getevents_common(ctx, min_nr, nr, events, timeout, NULL, false,
-				true);
+	int cs = uaio__nocancel();
+	int ret = getevents_common(ctx, min_nr, nr, events, timeout, NULL,
+				   false, true);
+
+	uaio__cancel_restore(cs);
+	return ret;
 }
 
 /* The raw io_getevents and io_pgetevents on a context of ours; mask is the
@@ -405,10 +413,11 @@ int uaio__getevents_raw(io_context_t ctx, long min_nr, long nr,
 			struct io_event *events, struct timespec *timeout,
 			const sigset_t *mask)
 {
-	int saved = errno;
+	int saved = errno, cs = uaio__nocancel();
 	int ret = getevents_common(ctx, min_nr, nr, events, timeout, mask, true,
 				   false);
 
+	uaio__cancel_restore(cs);
 	errno = saved;
 	return ret;
 }

@@ -19,6 +19,26 @@
 #include "uaio.h"
 
 #define UAIO_API __attribute__((visibility("default")))
+/*
+ * libaio's calls are system calls, none of them a cancellation point: a
+ * pthread_cancel() takes effect at the caller's next one.  Inside a call of
+ * ours it must not (close, ppoll, write are): the unwind would leave a
+ * lock or a reference to the context held for ever.
+ */
+static inline int uaio__nocancel(void)
+{
+	int old;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	return old;
+}
+
+static inline void uaio__cancel_restore(int old)
+{
+	if (old != PTHREAD_CANCEL_DISABLE)
+		pthread_setcancelstate(old, NULL);
+}
+
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 /* For a helper of the per-request path that the compiler would call. */

@@ -56,3 +56,7 @@ if(UAIO_WITH_URING)
     ENVIRONMENT "UAIO_ENGINE=auto;UAIO_TEST_ENGINE=auto"
     LABELS "auto;fallback" SKIP_RETURN_CODE 77 TIMEOUT 30)
 endif()
+
+# pthread_cancel() of a thread inside a call: cancelled after it, as with
+# the system calls.
+uaio_test(thread-cancel REF TIMEOUT 120 LABELS concurrency)
