@@ -31,6 +31,7 @@
  * so that the program's signals go to its own threads, and counted.
  */
 #include <dirent.h>
+#include <semaphore.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -331,11 +332,52 @@ static void exit_context(unsigned long handle)
 		uaio__ctx_put(c);
 }
 
+static void *exit_contexts_main(void *arg)
+{
+	uaio__ctx_foreach(exit_context);
+	sem_post(arg);
+	return NULL;
+}
+
+/*
+ * exit() from a signal handler that interrupted a call of ours: that call
+ * never returns, and may hold any lock of its engine (the io_uring's
+ * shared by every context), or ring slots it had reserved.  Destroying the
+ * contexts on this thread could then wait for ever; a thread of ours does
+ * it, and the exit waits for it at most IN_CALL_EXIT_S.  False when no
+ * such thread could be started.
+ */
+#define IN_CALL_EXIT_S 3
+static bool exit_contexts_aside(void)
+{
+	static sem_t done;
+	struct timespec dl;
+	pthread_t tid;
+
+	if (sem_init(&done, 0, 0))
+		return false;
+	if (create_blocked(&tid, exit_contexts_main, &done))
+		return false;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += IN_CALL_EXIT_S;
+	while (sem_timedwait(&done, &dl))
+		if (errno != EINTR) {
+			uaio__debug("exit from a signal handler inside a "
+				    "call: contexts not destroyed after %d s, "
+				    "their requests in flight left as they are",
+				    IN_CALL_EXIT_S);
+			return true;
+		}
+	pthread_join(tid, NULL);
+	return true;
+}
+
 __attribute__((destructor)) static void uaio_exit(void)
 {
 	bool in_call = (interrupted = uaio__ctx_held()) != NULL;
 
-	uaio__ctx_foreach(exit_context);
+	if (!in_call || !exit_contexts_aside())
+		uaio__ctx_foreach(exit_context);
 	/* Not from a handler that interrupted a call of ours: that call
 	 * never returns, and another thread's io_destroy may wait for what
 	 * it was doing (its reference, a write inside io_submit). */

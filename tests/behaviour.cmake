@@ -60,3 +60,9 @@ endif()
 # pthread_cancel() of a thread inside a call: cancelled after it, as with
 # the system calls.
 uaio_test(thread-cancel REF TIMEOUT 120 LABELS concurrency)
+
+# exit() from a signal handler in the middle of a call ends the process.
+# Not under TSan, which cannot follow the forked children's threads.
+if(NOT UAIO_TSAN)
+  uaio_test(exit-in-call REF TIMEOUT 400 LABELS concurrency)
+endif()
