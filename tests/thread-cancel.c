@@ -11,6 +11,17 @@
 
 #include <sys/eventfd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+/* The unwind of a cancelled thread leaves AddressSanitizer's marks of its
+ * frames on the stack, and the runtime trips on them when it takes down
+ * the thread's alternate signal stack (with the system libaio too). */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "use_sigaltstack=0";
+}
+#endif
+
 struct looper {
 	io_context_t ctx;
 	int fd, efd;
