@@ -184,6 +184,7 @@ struct uaio_ctx *uaio__ctx_alloc(void)
 	uaio__ctx_set_priv(c, NULL);
 	c->reason[0] = '\0';
 	c->hybrid = false;
+	c->abandoned = false;
 	c->stats = NULL;
 	c->next_free = NULL;
 	return c;

@@ -326,6 +326,7 @@ static void exit_context(unsigned long handle)
 		uaio__ctx_put(c);
 		return;
 	}
+	c->abandoned = interrupted == c;
 	if (uaio__ctx_kill(c))
 		uaio__ctx_destroy(c, interrupted == c);
 	else

@@ -151,6 +151,12 @@ struct uaio_ctx {
 	 * io_submit); uaio_engine() says "auto".
 	 */
 	bool hybrid;
+	/*
+	 * A call on it never returns (a signal handler's exit() interrupted
+	 * it): its destroy waits only for what the kernel has, not for the
+	 * ring slots or requests that call held.
+	 */
+	bool abandoned;
 	void *priv;		      /* the engine's state */
 	char reason[UAIO_REASON_MAX]; /* why earlier engines were skipped */
 	struct uaio_stats *stats;     /* NULL unless UAIO_STATS is set */
