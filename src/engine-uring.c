@@ -1119,33 +1119,12 @@ static void uring_kill(struct uaio_ctx *c)
 	cancel_waiting(u);
 }
 
-/*
- * The requests of u that the kernel has (io_uring's, or kernel AIO's for
- * auto), for a context whose call never returns: what that call reserved
- * or prepared never reaches the kernel, and is not waited for.
- */
-static unsigned in_kernel(struct uctx *u)
+/* Counts every live request (cancel_matching() cancels none). */
+static enum match counted(struct emu_req *req, unsigned arg)
 {
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < u->e.nchunks; i++) {
-		pthread_mutex_lock(&u->lock);
-		for (unsigned k = 0; k < EMU_CHUNK; k++) {
-			struct emu_req *req =
-			    emu_req_at(&u->e, i * EMU_CHUNK + k);
-
-			if (!req)
-				break;
-			if ((req->eflags & R_LIVE) ||
-			    (req->path == PATH_KAIO &&
-			     atomic_load(&req->state) != REQ_FREE))
-				n++;
-		}
-		pthread_mutex_unlock(&u->lock);
-		if (!emu_req_at(&u->e, i * EMU_CHUNK + EMU_CHUNK - 1))
-			break;
-	}
-	return n;
+	(void)req;
+	(void)arg;
+	return MATCH_COUNT;
 }
 
 static void uring_destroy(struct uaio_ctx *c)
@@ -1159,7 +1138,12 @@ static void uring_destroy(struct uaio_ctx *c)
 	cancel_waiting(u);
 	for (;;) {
 		uring__drain(u->sr, false);
-		left = c->abandoned ? in_kernel(u) : emu_in_flight(&u->e);
+		/* A context whose call never returns: what that call
+		 * reserved or prepared never reaches the kernel, so only
+		 * io_uring's live requests are awaited (kernel AIO's are the
+		 * process's, which the kernel's exit_aio() awaits). */
+		left = c->abandoned ? cancel_matching(u, counted, 0, 0)
+				    : emu_in_flight(&u->e);
 		if (!left)
 			break;
 		/* File I/O completes; block until it has, as the kernel

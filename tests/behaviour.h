@@ -31,6 +31,21 @@ static inline void t_sleep_ms(long ms)
 		;
 }
 
+/* pthread_join() waiting at most ms: 0, or ETIMEDOUT. */
+static inline int t_join_ms(pthread_t t, long ms)
+{
+	struct timespec dl;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += ms / 1000;
+	dl.tv_nsec += (ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	return pthread_timedjoin_np(t, NULL, &dl);
+}
+
 static inline void t_submit1(io_context_t ctx, struct iocb *iocb)
 {
 	int ret = io_submit(ctx, 1, &iocb);

@@ -48,15 +48,7 @@ static void *wait_fn(void *arg)
 
 static void join_within(pthread_t t, long ms)
 {
-	struct timespec dl;
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += ms / 1000;
-	dl.tv_nsec += (ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
-	if (pthread_timedjoin_np(t, NULL, &dl))
+	if (t_join_ms(t, ms))
 		T_FAIL("thread still blocked %ld ms after io_destroy", ms);
 }
 

@@ -61,11 +61,7 @@ static void *loop_fn(void *arg)
 
 static void join_within(pthread_t t, long ms, const char *what)
 {
-	struct timespec dl;
-
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += ms / 1000 + 1;
-	if (pthread_timedjoin_np(t, NULL, &dl))
+	if (t_join_ms(t, ms))
 		T_FAIL("%s: not joined after %ld ms", what, ms);
 }
 
@@ -82,7 +78,7 @@ static void cancel_busy(int fd, int rounds)
 			t_sleep_ms(1);
 		t_sleep_ms(r % 5);
 		T_EQ(pthread_cancel(t), 0);
-		join_within(t, 5000, "cancelled thread");
+		join_within(t, 6000, "cancelled thread");
 		/* Nothing of the thread's left holding the context. */
 		T_EQ(io_destroy(l.ctx), 0);
 		close(l.efd);
@@ -118,22 +114,15 @@ static void *block_fn(void *arg)
 static void cancel_blocked(void)
 {
 	struct blocked b = {.ctx = t_setup(8), .ret = 99};
-	struct timespec dl;
 	pthread_t t;
 
 	T_EQ(pthread_create(&t, NULL, block_fn, &b), 0);
 	t_sleep_ms(100);
 	T_EQ(pthread_cancel(t), 0);
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_nsec += 300 * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
-	T_EQ(pthread_timedjoin_np(t, NULL, &dl), ETIMEDOUT);
+	T_EQ(t_join_ms(t, 300), ETIMEDOUT);
 	T_EQ(atomic_load(&b.ret), 99);
 	T_EQ(io_destroy(b.ctx), 0);
-	join_within(t, 5000, "thread woken by io_destroy");
+	join_within(t, 6000, "thread woken by io_destroy");
 	T_EQ(atomic_load(&b.ret), -EINVAL);
 }
 

@@ -69,12 +69,8 @@ static void *wait_fn(void *arg)
 
 static void join_within(pthread_t t, long ms, const char *what)
 {
-	struct timespec dl;
-
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += ms / 1000 + 1;
-	if (pthread_timedjoin_np(t, NULL, &dl))
-		T_FAIL("%s: still blocked after %ld ms", what, ms);
+	if (t_join_ms(t, ms))
+		T_FAIL("%s: not joined after %ld ms", what, ms);
 }
 
 /* A read of an empty pipe goes to io_uring on both engines. */
@@ -97,7 +93,7 @@ static void fails_while_waited(int err)
 	T_EQ(io_submit(ctx, 1, &p), 1);
 	atomic_store(&fail_with, 0);
 	T_ASSERT(atomic_load(&failed) > 0);
-	join_within(t, 5000, "waiter");
+	join_within(t, 6000, "waiter");
 	T_EQ(w.ret, 1);
 	T_ASSERT(w.ev[0].obj == &cb);
 	T_EQ(w.ev[0].res, -err);
@@ -138,7 +134,7 @@ static void busy_while_waited(int rounds)
 		T_EQ(io_submit(ctx, 2, p), 2);
 		atomic_store(&busy_once, 0);
 		busy += atomic_load(&failed);
-		join_within(t, 5000, "waiter");
+		join_within(t, 6000, "waiter");
 		T_EQ(w.ret, 2);
 		for (int i = 0; i < 2; i++)
 			T_EQ(w.ev[i].res, 512);
