@@ -821,12 +821,18 @@ static void threads_kill(struct uaio_ctx *c)
 	emu_kill(&t->e);
 	pthread_mutex_lock(&t->lock);
 	__atomic_store_n(&t->stop, true, __ATOMIC_RELEASE);
+	/* Taken from their lists and marked under the lock: an io_cancel
+	 * that comes after must not find them waiting (it would unlink them
+	 * from a list they are no longer on, and complete them twice). */
 	p = t->polls;
 	t->polls = NULL;
+	for (struct emu_req *r = p; r; r = r->next)
+		r->state = REQ_RUNNING;
 	for (struct emu_req *r = t->qhead, *nx; r; r = nx) {
 		nx = r->next;
 		if (r->kind == KIND_STREAM_BLOCKING) {
 			unqueue(t, r);
+			r->state = REQ_RUNNING;
 			r->next = drop;
 			drop = r;
 		}

@@ -8,6 +8,7 @@
 #include "behaviour.h"
 
 #include <poll.h>
+#include <sys/mman.h>
 
 static void fill_sentinel(struct io_event *ev)
 {
@@ -217,9 +218,85 @@ static void stream_cancel(void)
 	close(p[1]);
 }
 
+/*
+ * io_cancel racing io_destroy: the cancel finds the request pending
+ * (-EINPROGRESS) or finds nothing (-EINVAL), never a request that destroy
+ * has taken; destroy succeeds.  The iocbs are mmap'd, off the brk heap, so
+ * that io_cancel's read of the iocb takes long enough to straddle destroy.
+ */
+#define RACE_N 128
+
+static io_context_t race_ctx;
+static struct iocb *race_cbs;
+static atomic_int race_go;
+static int race_ret;
+static volatile long race_delay;
+
+static void *race_canceller(void *arg)
+{
+	struct io_event res;
+
+	(void)arg;
+	for (;;) {
+		int g;
+
+		while ((g = atomic_load(&race_go)) == 0)
+			;
+		if (g < 0)
+			return NULL;
+		for (volatile long i = 0; i < race_delay; i++)
+			;
+		race_ret = io_cancel(race_ctx, &race_cbs[0], &res);
+		atomic_store(&race_go, 0);
+	}
+}
+
+static void cancel_during_destroy(void)
+{
+	struct iocb *ptrs[RACE_N];
+	int p[2], seen[2] = {0, 0};
+	pthread_t th;
+
+	race_cbs =
+	    mmap(NULL, RACE_N * sizeof(struct iocb), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	T_ASSERT(race_cbs != MAP_FAILED);
+	t_pipe(p);
+	T_EQ(pthread_create(&th, NULL, race_canceller, NULL), 0);
+	srand(7);
+	for (int it = 0; it < 500; it++) {
+		race_ctx = t_setup(RACE_N);
+		for (int i = 0; i < RACE_N; i++) {
+			io_prep_poll(&race_cbs[i], p[0], POLLIN);
+			ptrs[i] = &race_cbs[i];
+		}
+		T_EQ(io_submit(race_ctx, RACE_N, ptrs), RACE_N);
+		int spin = rand() % 20000;
+
+		race_delay = rand() % 3000;
+		atomic_store(&race_go, 1);
+		for (volatile int i = 0; i < spin; i++)
+			;
+		T_EQ(io_destroy(race_ctx), 0);
+		while (atomic_load(&race_go) != 0)
+			;
+		if (race_ret != -EINPROGRESS && race_ret != -EINVAL)
+			T_FAIL("io_cancel racing io_destroy: %d", race_ret);
+		seen[race_ret == -EINVAL]++;
+	}
+	atomic_store(&race_go, -1);
+	pthread_join(th, NULL);
+	fprintf(stderr, "cancel racing destroy: %d pending, %d gone\n", seen[0],
+		seen[1]);
+	munmap(race_cbs, RACE_N * sizeof(struct iocb));
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	poll_cancel();
+	cancel_during_destroy();
 	if (t_is_ref() || !strcmp(t_engine(), "kernel"))
 		file_cancel_kernel();
 	if (!strcmp(t_engine(), "threads"))
