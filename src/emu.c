@@ -363,7 +363,9 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			slots++;
 			break;
 		}
-		if (memo.kind)
+		/* What the descriptor is; a POLL waits for readiness,
+		 * whatever a read of it would wait on. */
+		if (memo.kind && req->opcode != CMD_POLL)
 			req->kind = memo.kind;
 		req->t_submit = 0;
 		if (unlikely(stats)) {
@@ -388,7 +390,8 @@ int emu_submit(struct emu_ctx *e, long nr, struct iocb **iocbpp)
 			 * not to be touched again. */
 			if (ret != 1) {
 				req->path = PATH_ENGINE;
-				memo.kind = req->kind;
+				if (req->opcode != CMD_POLL)
+					memo.kind = req->kind;
 			}
 			if (ret < 0) {
 				/* Refused: never accepted, its eventfd stays

@@ -411,7 +411,8 @@ static void *poller_main(void *arg)
 			if (!rev || r->state != REQ_POLLING ||
 			    r->gen != t->pgens[i])
 				continue;
-			if (r->kind == KIND_STREAM_BLOCKING) {
+			if (r->kind == KIND_STREAM_BLOCKING &&
+			    r->opcode != CMD_POLL) {
 				unlink_poll(t, r);
 				r->next = NULL;
 				if (qt)

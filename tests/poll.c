@@ -6,6 +6,7 @@
 #include "behaviour.h"
 
 #include <poll.h>
+#include <termios.h>
 
 static void drain(int fd)
 {
@@ -153,6 +154,70 @@ int main(void)
 			else
 				T_EVENT(&ev[i], &pl, POLLIN);
 		T_ASSERT(ev[0].obj != ev[1].obj);
+	}
+
+	/*
+	 * A tty cannot read with RWF_NOWAIT: a read of it waits on a worker.
+	 * A POLL of the same tty in the same io_submit stays a POLL: its
+	 * result is the events, and it reads nothing into a buffer of an
+	 * earlier request.  (Kernel AIO reads a tty inside io_submit, which
+	 * would block here.)
+	 */
+	if (!t_is_ref() && strcmp(t_engine(), "kernel") != 0) {
+		static char old[16] = "earlier-buffer";
+		struct iocb rd, pl, *two[2] = {&rd, &pl};
+		struct termios tio;
+		char in[1] = {0};
+		int m, s;
+
+		close(p[0]);
+		close(p[1]);
+		/* An earlier pipe read into old, done and reaped. */
+		t_pipe(p);
+		T_EQ(write(p[1], "o", 1), 1);
+		io_prep_pread(&rd, p[0], old, 1, 0);
+		t_run1(ctx, &rd, 1);
+		memcpy(old, "earlier-buffer", 15);
+
+		m = posix_openpt(O_RDWR | O_NOCTTY);
+		T_ASSERT(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0);
+		s = open(ptsname(m), O_RDWR | O_NOCTTY);
+		T_ASSERT(s >= 0);
+		T_EQ(tcgetattr(s, &tio), 0);
+		cfmakeraw(&tio);
+		T_EQ(tcsetattr(s, TCSANOW, &tio), 0);
+		io_prep_pread(&rd, s, in, 1, 0);
+		io_prep_poll(&pl, s, POLLIN);
+		T_EQ(io_submit(ctx, 2, two), 2);
+		t_sleep_ms(50);
+		T_EQ(write(m, "XYZ", 3), 3);
+		T_EQ(t_wait_events(ctx, 2, ev, 5000), 2);
+		for (int i = 0; i < 2; i++)
+			if (ev[i].obj == &rd)
+				T_EVENT(&ev[i], &rd, 1);
+			else
+				T_ASSERT(ev[i].obj == &pl &&
+					 (ev[i].res & POLLIN) &&
+					 ev[i].res < 0x10000);
+		T_EQ(in[0], 'X');
+		T_ASSERT(memcmp(old, "earlier-buffer", 15) == 0);
+		/* The other order: the read after the POLL still reads. */
+		T_EQ(read(s, in, 1) + read(s, in, 1), 2); /* YZ */
+		two[0] = &pl;
+		two[1] = &rd;
+		T_EQ(io_submit(ctx, 2, two), 2);
+		t_sleep_ms(50);
+		T_EQ(write(m, "Q", 1), 1);
+		T_EQ(t_wait_events(ctx, 2, ev, 5000), 2);
+		for (int i = 0; i < 2; i++)
+			if (ev[i].obj == &rd)
+				T_EVENT(&ev[i], &rd, 1);
+			else
+				T_ASSERT(ev[i].obj == &pl &&
+					 (ev[i].res & POLLIN));
+		T_EQ(in[0], 'Q');
+		close(s);
+		close(m);
 	}
 
 	T_EQ(io_destroy(ctx), 0);
