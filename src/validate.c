@@ -211,6 +211,19 @@ static bool can_atomic_write(const struct emu_req *req)
 	       (stx.stx_attributes & STATX_ATTR_WRITE_ATOMIC);
 }
 
+/* The array could not be read whole: copy_iovec_from_user() reads it a
+ * segment at a time, and a negative length before the fault wins. */
+static int iov_fault(struct iovec *iov, const struct iovec *uv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (uaio__uread(&iov[i], &uv[i], sizeof(*uv)))
+			return -EFAULT;
+		if ((ssize_t)iov[i].iov_len < 0)
+			return -EINVAL;
+	}
+	return -EFAULT;
+}
+
 /* import_iovec() or import_ubuf(): the buffers, and their total length. */
 static UAIO_ALWAYS_INLINE int prep_buffers(const struct iocb *cb,
 					   struct emu_req *req, bool vectored,
@@ -220,7 +233,8 @@ static UAIO_ALWAYS_INLINE int prep_buffers(const struct iocb *cb,
 
 	if (vectored) {
 		const struct iovec *uv = cb->u.c.buf;
-		size_t n = cb->u.c.nbytes;
+		/* import_iovec() takes the count as an unsigned int. */
+		size_t n = (unsigned)cb->u.c.nbytes;
 
 		if (n > UIO_MAXIOV)
 			return -EINVAL;
@@ -234,7 +248,7 @@ static UAIO_ALWAYS_INLINE int prep_buffers(const struct iocb *cb,
 		/* Copied now, as import_iovec() does: the caller may reuse
 		 * its array once io_submit returns. */
 		if (n && uaio__uread(req->iov, uv, n * sizeof(*uv)))
-			return -EFAULT;
+			return iov_fault(req->iov, uv, n);
 		/* copy_iovec_from_user() refuses a negative length in any
 		 * segment before __import_iovec() looks at a pointer. */
 		for (size_t i = 0; i < n; i++)
@@ -284,7 +298,10 @@ prep_rw(const struct iocb *cb, struct emu_req *req, bool write, bool vectored)
 	if (ret)
 		return ret;
 	req->rw_flags = (int)cb->aio_rw_flags;
-	if ((req->fd_flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY))
+	/* No FMODE_READ (FMODE_WRITE): opened for the other, or for
+	 * neither (access mode 3, for ioctl()s only). */
+	if ((req->fd_flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY) ||
+	    (req->fd_flags & O_ACCMODE) == O_ACCMODE)
 		return -EBADF;
 	ret = prep_buffers(cb, req, vectored, &total);
 	/* Neither a bad buffer nor an empty transfer gets past a file

@@ -612,7 +612,41 @@ static void rw_checks(void)
 		two[0].iov_len = 1ul << 62;
 		io_prep_preadv(&cb, fd, two, 1, 0);
 		ACCEPT(&cb, (long)page);
+		/* The array is read a segment at a time: a negative length
+		 * in the one before the guard page is EINVAL, a good one
+		 * EFAULT. */
+		{
+			struct iovec *edge = (struct iovec *)(area + page) - 1;
+
+			*edge = (struct iovec){buf, (size_t)-5};
+			io_prep_preadv(&cb, fd, edge, 2, 0);
+			REJECT(&cb, -EINVAL, 1);
+			edge->iov_len = 64;
+			io_prep_preadv(&cb, fd, edge, 2, 0);
+			REJECT(&cb, -EFAULT, 1);
+		}
 		munmap(area, 2 * page);
+	}
+	/* The segment count is an unsigned int to import_iovec(). */
+	{
+		struct iovec segs[2] = {{buf, 512}, {buf, 512}};
+
+		io_prep_preadv(&cb, fd, segs, 2, 0);
+		cb.u.c.nbytes = (1ul << 32) | 1;
+		ACCEPT(&cb, 512);
+		io_prep_preadv(&cb, fd, segs, 2, 0);
+		cb.u.c.nbytes = 1ul << 32;
+		ACCEPT(&cb, 0);
+	}
+	/* Access mode 3 (ioctl()s only): neither read nor write. */
+	{
+		int none = t_reopen(fd, O_ACCMODE);
+
+		io_prep_pread(&cb, none, buf, 512, 0);
+		REJECT(&cb, -EBADF, 1);
+		io_prep_pwrite(&cb, none, buf, 512, 0);
+		REJECT(&cb, -EBADF, 1);
+		close(none);
 	}
 }
 
