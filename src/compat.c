@@ -23,12 +23,15 @@ int uaio__getevents(io_context_t ctx, long min_nr, long nr,
  */
 UAIO_API int io_queue_init(int maxevents, io_context_t *ctxp)
 {
+	io_context_t none = NULL;
+	int saved = errno;
+
 	if (maxevents <= 0)
 		return -EINVAL;
-	io_context_t none = NULL;
-
-	if (uaio__uwrite(ctxp, &none, sizeof(none)))
+	if (uaio__uwrite(ctxp, &none, sizeof(none))) {
+		errno = saved; /* the checked write's failure */
 		return -EFAULT;
+	}
 	return io_setup(maxevents, ctxp);
 }
 

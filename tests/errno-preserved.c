@@ -131,6 +131,16 @@ int main(void)
 	V_RET(io_setup(0, &ctx), -EINVAL);
 	V_RET(io_setup(16, &ctx), 0);
 	V_RET(io_queue_init(0, &ctx), -EINVAL);
+	/* libaio itself stores through the pointer, and crashes. */
+	if (!t_is_ref()) {
+		size_t page = (size_t)sysconf(_SC_PAGESIZE);
+		char *guarded = v_guarded(page, PROT_READ);
+
+		V_RET(io_queue_init(1, (io_context_t *)guarded), -EFAULT);
+		V_RET(io_queue_init(1, (io_context_t *)(guarded + page)),
+		      -EFAULT);
+		munmap(guarded, 2 * page);
+	}
 
 	/* A buffered read of uncached data, one of cached data. */
 	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
