@@ -39,9 +39,19 @@ static void efd_close(void *arg)
 	thread_efd = -1;
 }
 
+/* A forked child's thread must not share its parent's eventfd: each
+ * process's waits would take the other's wake-ups. */
+static void efd_forked(void)
+{
+	if (thread_efd >= 0)
+		close(thread_efd);
+	thread_efd = -1;
+}
+
 static void efd_init(void)
 {
 	efd_key_ok = pthread_key_create(&efd_key, efd_close) == 0;
+	pthread_atfork(NULL, NULL, efd_forked);
 }
 
 /* This thread's eventfd for masked waits, or -1. */
