@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -376,6 +377,41 @@ static void unlink_poll(struct tctx *t, struct emu_req *req)
 	*pp = req->next;
 }
 
+/*
+ * poll() of n entries.  poll() refuses more than RLIMIT_NOFILE of them
+ * (EINVAL), which the kernel's AIO knows no limit like: then each slice
+ * of that many is looked at without sleeping, and the sleep is on the
+ * first slice (our eventfd among them) for at most 10 ms at a time.
+ */
+static int poll_all(struct pollfd *p, unsigned n, int timeout)
+{
+	struct rlimit rl;
+	unsigned max;
+	int r = poll(p, n, timeout);
+
+	if (r >= 0 || errno != EINVAL || getrlimit(RLIMIT_NOFILE, &rl) ||
+	    rl.rlim_cur >= n)
+		return r;
+	max = rl.rlim_cur > 1 ? (unsigned)rl.rlim_cur : 1;
+	for (;;) {
+		int got = 0;
+
+		for (unsigned s = 0; s < n; s += max) {
+			r = poll(p + s, n - s < max ? n - s : max, 0);
+			if (r < 0)
+				return r;
+			got += r;
+		}
+		if (got || !timeout)
+			return got;
+		r = poll(p, max, 10);
+		if (r < 0)
+			return r;
+		if (timeout > 0 && (timeout -= 10) <= 0)
+			timeout = 0;
+	}
+}
+
 static void *poller_main(void *arg)
 {
 	struct tctx *t = arg;
@@ -386,13 +422,13 @@ static void *poller_main(void *arg)
 		unsigned n = poll_set(t), nq = 0, adds = t->poll_adds;
 
 		pthread_mutex_unlock(&t->lock);
-		int pr = poll(t->pfds, n, -1);
+		int pr = poll_all(t->pfds, n, -1);
 		pthread_mutex_lock(&t->lock);
 		/* Requests came since the set was built: look with them too,
 		 * under the lock that adds them, before acting. */
 		if (pr > 0 && adds != t->poll_adds && !t->stop) {
 			n = poll_set(t);
-			pr = poll(t->pfds, n, 0);
+			pr = poll_all(t->pfds, n, 0);
 		}
 		if (pr > 0)
 			recheck_polls(t, n);

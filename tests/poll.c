@@ -6,6 +6,7 @@
 #include "behaviour.h"
 
 #include <poll.h>
+#include <sys/resource.h>
 #include <termios.h>
 
 static void drain(int fd)
@@ -17,6 +18,43 @@ static void drain(int fd)
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	fcntl(fd, F_SETFL, fl);
+}
+
+/*
+ * More pending POLLs than the descriptor limit (RLIMIT_NOFILE, which caps
+ * a poll() set): the kernel has no such limit, and all of them complete.
+ */
+static void many_polls_few_descriptors(void)
+{
+	enum { N = 100 };
+	static struct iocb cbs[N];
+	struct iocb *ptrs[N];
+	struct io_event ev[N];
+	struct rlimit old, low;
+	io_context_t ctx = t_setup(128);
+	int p[2], got;
+
+	t_pipe(p);
+	T_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 64;
+	T_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+	for (int i = 0; i < N; i++) {
+		io_prep_poll(&cbs[i], p[0], POLLIN);
+		ptrs[i] = &cbs[i];
+	}
+	T_EQ(io_submit(ctx, N, ptrs), N);
+	t_sleep_ms(20);
+	T_EQ(t_peek(ctx, N, ev), 0);
+	T_EQ(write(p[1], "m", 1), 1);
+	got = t_wait_events(ctx, N, ev, 5000);
+	T_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+	T_EQ(got, N);
+	for (int i = 0; i < N; i++)
+		T_ASSERT(ev[i].res & POLLIN);
+	T_EQ(io_destroy(ctx), 0);
+	close(p[0]);
+	close(p[1]);
 }
 
 int main(void)
@@ -221,5 +259,6 @@ int main(void)
 	}
 
 	T_EQ(io_destroy(ctx), 0);
+	many_polls_few_descriptors();
 	return 0;
 }
