@@ -1178,6 +1178,13 @@ static void uring_destroy(struct uaio_ctx *c)
 		if (!ur_cq_pending(u->sr))
 			cancel_waiting(u);
 	}
+	if (c->abandoned) {
+		/* Its kernel AIO requests were not awaited: their
+		 * completions may still reach u, which the ending process
+		 * keeps. */
+		uaio__ctx_set_priv(c, NULL);
+		return;
+	}
 	pthread_mutex_destroy(&u->lock);
 	pthread_mutex_destroy(&u->cancel_lock);
 	emu_fini(&u->e);
