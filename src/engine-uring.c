@@ -365,6 +365,19 @@ static void kaio_arm(struct shring *sr)
 	pthread_mutex_unlock(&sr->sq_lock);
 }
 
+/* The poll of the kernel AIO eventfd to be submitted (again), by the
+ * completion thread (ur_kaio_arms_here()); under no lock. */
+static void kaio_arm_soon(struct shring *sr)
+{
+	atomic_store(&sr->kaio_rearm, true);
+	if (!ur_kaio_arms_here(sr) ||
+	    !atomic_load_explicit(&sr->started, memory_order_acquire))
+		ur_kick(sr);
+	/* Unless it could not be made: here, then. */
+	if (ur_kaio_arms_here(sr) && atomic_exchange(&sr->kaio_rearm, false))
+		kaio_arm(sr);
+}
+
 /* The ring's kernel AIO context, opened at its first use by auto. */
 static bool kaio_ready(struct shring *sr)
 {
@@ -377,7 +390,7 @@ static bool kaio_ready(struct shring *sr)
 	if (!state) {
 		state = kaio_open(&sr->kaio, KAIO_EVENTS, true);
 		if (!state) {
-			kaio_arm(sr);
+			kaio_arm_soon(sr);
 			state = 1;
 		} else {
 			uaio__debug("auto: no kernel AIO for O_DIRECT (%s): "
@@ -821,8 +834,8 @@ void uring__drain(struct shring *sr, bool try)
 	pthread_mutex_unlock(&sr->cq_lock);
 	ur_draining(sr, false);
 	/* Under sq_lock (a drain inside ur_flush()), the flush queues it. */
-	if (!ur_flushing() && atomic_exchange(&sr->kaio_rearm, false))
-		kaio_arm(sr);
+	if (!ur_flushing() && atomic_load(&sr->kaio_rearm))
+		kaio_arm_soon(sr);
 	if (kick)
 		ur_kick(sr);
 }

@@ -31,6 +31,8 @@ static __thread bool draining_here UAIO_TLS_IE;
 /* Set while this thread flushes under sq_lock (ur_flush()): what its
  * drain or retraction completes wakes without taking sq_lock again. */
 static __thread bool flushing_here UAIO_TLS_IE;
+/* Set on a ring's completion thread. */
+static __thread bool completing_here UAIO_TLS_IE;
 /* The rings (bits) this thread has submitted to: io_uring may run a
  * task_work of its on each (wait_kaio()). */
 static __thread unsigned rings_fed UAIO_TLS_IE;
@@ -329,6 +331,8 @@ static void *completion_main(void *arg)
 	struct shring *sr = arg;
 	unsigned seen = 0;
 
+	completing_here = true;
+
 	for (;;) {
 		struct pollfd p = {.fd = sr->evfd, .events = POLLIN};
 		bool reaper =
@@ -403,13 +407,25 @@ static void flush_deferred(struct shring *sr)
 		io_uring_prep_nop(sqe);
 		sqe->user_data = UD_WAKE;
 	}
-	if (atomic_exchange(&sr->kaio_rearm, false))
-		uring__kaio_queue(sr);
+	if (atomic_load(&sr->kaio_rearm)) {
+		if (!completing_here)
+			ur_kick(sr);
+		if (ur_kaio_arms_here(sr) &&
+		    atomic_exchange(&sr->kaio_rearm, false))
+			uring__kaio_queue(sr);
+	}
 }
 
 bool ur_flushing(void)
 {
 	return flushing_here;
+}
+
+/* Once ur_kick() made sure of the completion thread. */
+bool ur_kaio_arms_here(struct shring *sr)
+{
+	return completing_here ||
+	       !atomic_load_explicit(&sr->started, memory_order_acquire);
 }
 
 void ur_flush(struct shring *sr)

@@ -169,6 +169,14 @@ void ur_wake(struct shring *sr);
 void ur_wait_cq(struct shring *sr, int ms);
 /* Make sure the completion thread runs, and wake it. */
 void ur_kick(struct shring *sr);
+/*
+ * Whether this thread submits the poll of the kernel AIO eventfd: the
+ * completion thread (or any, when none could be made).  io_uring runs a
+ * poll's wake-ups as task_work of the thread that submitted it, which
+ * interrupts that thread's sleeps: epoll_wait() and others would return
+ * EINTR at every kernel AIO completion of the process.
+ */
+bool ur_kaio_arms_here(struct shring *sr);
 
 /* Around a drain, with cq_lock held: ur_wake() then waits for the end. */
 void ur_draining(struct shring *sr, bool on);
