@@ -20,7 +20,7 @@
  * of it (uaio__nocancel()). */
 #define ERRNO_SAVE                                                             \
 	int saved_errno_ = errno;                                              \
-	const int cancel_state_ = uaio__nocancel()
+	const int cancel_state_ = (uaio__fork_check(), uaio__nocancel())
 #define ERRNO_RETURN(v)                                                        \
 	do {                                                                   \
 		int v_ = (v);                                                  \
@@ -208,10 +208,31 @@ static bool kernel_ring_is_empty(struct uaio_ctx *c)
 	return empty;
 }
 
+/*
+ * The kernel's io_pgetevents, as libaio calls it: with the { sigmask,
+ * sigsetsize } pair even for no mask, which matters beyond the mask: the
+ * kernel restarts it after a stop signal (SIGSTOP, then SIGCONT) where
+ * io_getevents returns EINTR.
+ */
+static int kernel_pgetevents(unsigned long h, long min_nr, long nr,
+			     struct io_event *events, struct timespec *timeout,
+			     const sigset_t *mask)
+{
+	struct {
+		const sigset_t *ss;
+		unsigned long ss_len;
+	} usig = {mask, _NSIG / 8};
+	long r = sys_io_pgetevents(h, min_nr, nr, events, timeout, &usig);
+
+	if (r == -ENOSYS && !mask) /* before Linux 4.18 */
+		r = sys_io_getevents(h, min_nr, nr, events, timeout);
+	return (int)r;
+}
+
 /* The kernel engine: the kernel checks everything, in its order. */
 static int getevents_kernel(struct uaio_ctx *c, long min_nr, long nr,
 			    struct io_event *events, struct timespec *timeout,
-			    const sigset_t *mask)
+			    const sigset_t *mask, bool pget)
 {
 	struct timespec ts;
 
@@ -225,6 +246,9 @@ static int getevents_kernel(struct uaio_ctx *c, long min_nr, long nr,
 		if (zero_timeout(&ts))
 			return 0;
 	}
+	if (pget)
+		return kernel_pgetevents(c->handle, min_nr, nr, events, timeout,
+					 mask);
 	return c->engine->getevents(c, min_nr, nr, events, timeout, mask);
 }
 
@@ -236,7 +260,7 @@ static int getevents_kernel(struct uaio_ctx *c, long min_nr, long nr,
  */
 static int getevents_foreign(io_context_t ctx, long min_nr, long nr,
 			     struct io_event *events, struct timespec *timeout,
-			     const sigset_t *mask, bool peek)
+			     const sigset_t *mask, bool pget, bool peek)
 {
 	struct aio_ring hdr;
 	struct timespec ts;
@@ -248,14 +272,9 @@ static int getevents_foreign(io_context_t ctx, long min_nr, long nr,
 		if (zero_timeout(&ts) && hdr.head == hdr.tail)
 			return 0;
 	}
-	if (mask) {
-		struct {
-			const sigset_t *ss;
-			unsigned long ss_len;
-		} usig = {mask, _NSIG / 8};
-		return (int)sys_io_pgetevents((unsigned long)ctx, min_nr, nr,
-					      events, timeout, &usig);
-	}
+	if (pget || mask)
+		return kernel_pgetevents((unsigned long)ctx, min_nr, nr, events,
+					 timeout, mask);
 	return (int)sys_io_getevents((unsigned long)ctx, min_nr, nr, events,
 				     timeout);
 }
@@ -277,10 +296,10 @@ again:
 	c = uaio__ctx_get((unsigned long)ctx);
 	if (unlikely(!c))
 		return getevents_foreign(ctx, min_nr, nr, events, timeout, mask,
-					 peek);
+					 check_mask, peek);
 	if (c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE) {
 		ret = peek ? getevents_kernel(c, min_nr, nr, events, timeout,
-					      mask)
+					      mask, check_mask)
 			   : c->engine->getevents(c, min_nr, nr, events,
 						  timeout, mask);
 		if (moved_away(c, (unsigned long)ctx, ret)) {
@@ -399,7 +418,7 @@ __asm__(".symver io_cancel_0_4, io_cancel@@LIBAIO_0.4");
 int uaio__getevents(io_context_t ctx, long min_nr, long nr,
 		    struct io_event *events, struct timespec *timeout)
 {
-	int cs = uaio__nocancel();
+	int cs = (uaio__fork_check(), uaio__nocancel());
 	int ret = getevents_common(ctx, min_nr, nr, events, timeout, NULL,
 				   false, true);
 
@@ -413,7 +432,7 @@ int uaio__getevents_raw(io_context_t ctx, long min_nr, long nr,
 			struct io_event *events, struct timespec *timeout,
 			const sigset_t *mask)
 {
-	int saved = errno, cs = uaio__nocancel();
+	int saved = errno, cs = (uaio__fork_check(), uaio__nocancel());
 	int ret = getevents_common(ctx, min_nr, nr, events, timeout, mask, true,
 				   false);
 

@@ -72,7 +72,7 @@ static void atfork_child(void)
 
 static void atfork_init(void)
 {
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	uaio__atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
 static bool bit(const uint64_t *map, unsigned i)

@@ -137,7 +137,7 @@ static void atfork_child(void)
 
 static void atfork_init(void)
 {
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	uaio__atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
 /* Under tab_lock: a struct never used, numbered. */

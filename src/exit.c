@@ -96,7 +96,7 @@ static void init(void)
 	if (pthread_key_create(&caller_key, caller_gone))
 		uaio__debug("no TLS key: the end of the program's last thread "
 			    "will wait for uaio's threads");
-	pthread_atfork(NULL, NULL, after_fork_child);
+	uaio__atfork(NULL, NULL, after_fork_child);
 }
 
 /* One task's state letter and flags from its stat file; false if gone. */

@@ -25,6 +25,25 @@
  * ours it must not (close, ppoll, write are): the unwind would leave a
  * lock or a reference to the context held for ever.
  */
+/*
+ * fork.c: pthread_atfork(), whose child handler also runs in a child that
+ * fork() did not make (_Fork(), a system call), at its first call into
+ * the library, which every entry point checks (uaio__fork_check()).
+ */
+void uaio__atfork(void (*prepare)(void), void (*parent)(void),
+		  void (*child)(void));
+extern _Atomic unsigned *uaio__fork_word;
+void uaio__fork_check_slow(void);
+
+static inline void uaio__fork_check(void)
+{
+	_Atomic unsigned *w = uaio__fork_word;
+
+	if (w && __builtin_expect(
+		     atomic_load_explicit(w, memory_order_acquire) != 1, 0))
+		uaio__fork_check_slow();
+}
+
 static inline int uaio__nocancel(void)
 {
 	int old;

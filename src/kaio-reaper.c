@@ -70,7 +70,7 @@ static void forget(void)
 
 static void at_fork(void)
 {
-	pthread_atfork(NULL, NULL, forget);
+	uaio__atfork(NULL, NULL, forget);
 }
 
 static bool reaper_ready(kaio_done_fn *done)

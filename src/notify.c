@@ -57,7 +57,7 @@ static void forget(void)
 static void init(void)
 {
 	ready_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	pthread_atfork(NULL, NULL, forget);
+	uaio__atfork(NULL, NULL, forget);
 }
 
 /* Under s->lock: 0 when the kernel signalled fd. */

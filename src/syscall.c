@@ -135,6 +135,7 @@ long uaio__syscall_aio(long nr, long a1, long a2, long a3, long a4, long a5,
 	bool ours;
 	long r;
 
+	uaio__fork_check();
 again:
 	c = uaio__ctx_get((unsigned long)a1);
 	ours = c && !(c->engine->flags & UAIO_ENGINE_KERNEL_HANDLE);

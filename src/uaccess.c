@@ -39,7 +39,7 @@ static void pid_after_fork(void)
 static void pid_init(void)
 {
 	pid_after_fork();
-	pthread_atfork(NULL, NULL, pid_after_fork);
+	uaio__atfork(NULL, NULL, pid_after_fork);
 }
 
 static pid_t self(void)

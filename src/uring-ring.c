@@ -65,7 +65,7 @@ static void pool_init(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	nrings = n < 1 ? 1 : n > UR_MAX_RINGS ? UR_MAX_RINGS : (unsigned)n;
-	pthread_atfork(NULL, NULL, forget_rings);
+	uaio__atfork(NULL, NULL, forget_rings);
 }
 
 /*

@@ -51,7 +51,7 @@ static void efd_forked(void)
 static void efd_init(void)
 {
 	efd_key_ok = pthread_key_create(&efd_key, efd_close) == 0;
-	pthread_atfork(NULL, NULL, efd_forked);
+	uaio__atfork(NULL, NULL, efd_forked);
 }
 
 /* This thread's eventfd for masked waits, or -1. */

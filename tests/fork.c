@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #ifdef T_TSAN
@@ -215,6 +216,56 @@ static void masked_waits_after_fork(void)
 	close(wake_pipe[1]);
 }
 
+/*
+ * A child that fork() did not make (_Fork(), which runs no atfork
+ * handler, as a fork system call made by hand): the same as after fork().
+ * The child's handle goes to memory of its own that is not on its stack
+ * or heap, which the parent must not see written.
+ */
+static void fork_without_handlers(int fd)
+{
+	io_context_t ctx = t_setup(8);
+	io_context_t *slot = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char buf[64];
+	struct iocb cb, *cbs[1] = {&cb};
+	struct io_event ev;
+	int status;
+	pid_t pid;
+
+	T_ASSERT(slot != MAP_FAILED);
+	*slot = NULL;
+	io_prep_pread(&cb, fd, buf, sizeof(buf), 0);
+	t_run1(ctx, &cb, sizeof(buf));
+	fflush(stderr);
+	pid = _Fork();
+	T_ASSERT(pid >= 0);
+	if (pid == 0) {
+		int bad = 0;
+
+		bad |= io_submit(ctx, 1, cbs) != -EINVAL;
+		bad |= io_getevents(ctx, 0, 1, &ev, NULL) != -EINVAL;
+		bad |= (io_setup(8, slot) != 0 || !*slot) << 1;
+		if (!(bad & 2)) {
+			struct timespec t = {5, 0};
+
+			bad |= (io_submit(*slot, 1, cbs) != 1) << 2;
+			bad |= (io_getevents(*slot, 1, 1, &ev, &t) != 1 ||
+				ev.res != sizeof(buf))
+			       << 3;
+			bad |= (io_destroy(*slot) != 0) << 4;
+		}
+		_exit(bad);
+	}
+	T_EQ(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		T_FAIL("_Fork() child: status 0x%x", status);
+	T_ASSERT(*slot == NULL);
+	t_run1(ctx, &cb, sizeof(buf));
+	T_EQ(io_destroy(ctx), 0);
+	munmap(slot, 4096);
+}
+
 int main(void)
 {
 	io_context_t ctx = t_setup(16);
@@ -280,7 +331,9 @@ int main(void)
 	T_EQ(io_destroy(ctx), 0);
 	if (CHILD_OWN_CTX)
 		rings_after_fork(fd);
-	if (CHILD_OWN_CTX)
+	if (CHILD_OWN_CTX) {
 		masked_waits_after_fork();
+		fork_without_handlers(fd);
+	}
 	return 0;
 }
