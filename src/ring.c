@@ -72,7 +72,7 @@ void ring_fini(struct ring *r, char *user_now)
 unsigned ring_unreaped(struct ring *r)
 {
 	unsigned head = ring_head(r);
-	unsigned tail = __atomic_load_n(&r->ar->tail, __ATOMIC_ACQUIRE);
+	unsigned tail = ring_tail(r);
 
 	return tail >= head ? tail - head : tail + r->nr - head;
 }
@@ -128,7 +128,11 @@ void ring_publish(struct ring *r, const struct io_event *ev, unsigned n)
 	uint64_t a;
 
 	pthread_mutex_lock(&r->produce_lock);
-	tail = ar->tail;
+	/* Ours, as the kernel's aio_complete() keeps its own: the ring's is
+	 * the program's to write, even out of range. */
+	tail =
+	    (unsigned)(atomic_load_explicit(&r->acct, memory_order_relaxed) >>
+		       32);
 	for (unsigned i = 0; i < n; i++) {
 		ar->io_events[tail] = ev[i];
 		if (++tail == r->nr)
@@ -157,7 +161,7 @@ int ring_reap(struct ring *r, struct io_event *events, long nr)
 
 	pthread_mutex_lock(&r->consume_lock);
 	head = ring_head(r);
-	tail = __atomic_load_n(&ar->tail, __ATOMIC_ACQUIRE);
+	tail = ring_tail(r);
 	/* At most two runs: to the end of the ring, then from its start. */
 	for (h = head; h != tail && got < nr && nseg < 2;) {
 		unsigned end = tail > h ? tail : r->nr;

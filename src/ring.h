@@ -60,9 +60,18 @@ static inline unsigned ring_head(struct ring *r)
 	return likely(head < r->nr) ? head : head % r->nr;
 }
 
+/* The program may write the ring's tail too: read it as the kernel does
+ * (aio_read_events_ring()), modulo the ring's size. */
+static inline unsigned ring_tail(struct ring *r)
+{
+	unsigned tail = __atomic_load_n(&r->ar->tail, __ATOMIC_ACQUIRE);
+
+	return likely(tail < r->nr) ? tail : tail % r->nr;
+}
+
 static inline bool ring_empty(struct ring *r)
 {
-	return ring_head(r) == __atomic_load_n(&r->ar->tail, __ATOMIC_ACQUIRE);
+	return ring_head(r) == ring_tail(r);
 }
 
 #endif
