@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -328,6 +329,22 @@ prep_rw(const struct iocb *cb, struct emu_req *req, bool write, bool vectored)
 	return 0;
 }
 
+static bool no_fsync_fs(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf))
+		return false;
+	switch ((unsigned long)sf.f_type) {
+	case 0x9fa0:	 /* PROC_SUPER_MAGIC */
+	case 0x74726163: /* TRACEFS_MAGIC */
+	case 0x64626720: /* DEBUGFS_MAGIC */
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int prep_fsync(const struct iocb *cb, struct emu_req *req)
 {
 	struct stat st;
@@ -339,8 +356,14 @@ static int prep_fsync(const struct iocb *cb, struct emu_req *req)
 	 * pipes, sockets, character devices (/dev/null) or anonymous inodes
 	 * (eventfd, epoll), which have no file type.
 	 */
-	if (fstat(req->fd, &st) == 0 && !S_ISREG(st.st_mode) &&
-	    !S_ISDIR(st.st_mode) && !S_ISBLK(st.st_mode))
+	if (fstat(req->fd, &st))
+		return 0; /* closed meanwhile: its EBADF comes in the event */
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) &&
+	    !S_ISBLK(st.st_mode))
+		return -EINVAL;
+	/* Nor the files of procfs, tracefs and debugfs, whose regular files
+	 * have no ->fsync either (fsync(2) says EINVAL there). */
+	if (S_ISREG(st.st_mode) && no_fsync_fs(req->fd))
 		return -EINVAL;
 	return 0;
 }

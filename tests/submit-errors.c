@@ -687,6 +687,16 @@ static void sync_and_poll_fields(void)
 		io_prep_fsync(&cb, pfd[1]);
 		cb.aio_lio_opcode = op;
 		REJECT(&cb, -EINVAL, 1);
+		/* Nor has a regular file of procfs. */
+		{
+			int proc = open("/proc/self/stat", O_RDONLY);
+
+			T_ASSERT(proc >= 0);
+			io_prep_fsync(&cb, proc);
+			cb.aio_lio_opcode = op;
+			REJECT(&cb, -EINVAL, 1);
+			close(proc);
+		}
 	}
 
 	/* POLL: the mask must fit 16 bits; nothing else may be set. */
