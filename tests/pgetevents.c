@@ -150,7 +150,7 @@ int main(void)
 	T_EQ(io_pgetevents(ctx, 1, 1, &ev, &ts, (sigset_t *)8), -EFAULT);
 
 	T_EQ(io_destroy(ctx), 0);
-	/* io_uring's wait says EINTR there (uaio(7), "Signals"). */
+	/* io_uring's wait may say EINTR there (uaio(7)). */
 	if (strcmp(t_engine(), "uring") != 0 && strcmp(t_engine(), "auto") != 0)
 		stop_and_continue();
 	return 0;
