@@ -26,7 +26,7 @@
 
 enum { WORD_CHILD = 0, WORD_LIVE = 1, WORD_RUNNING = 2 };
 
-_Atomic unsigned *uaio__fork_word;
+_Atomic unsigned *_Atomic uaio__fork_word;
 static void (*children[MAX_HANDLERS])(void);
 static _Atomic unsigned nchildren;
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -42,9 +42,11 @@ static void run_children(void)
 /* fork()'s child: the handlers, in the order they were registered. */
 static void atfork_child(void)
 {
+	_Atomic unsigned *w = atomic_load(&uaio__fork_word);
+
 	run_children();
-	if (uaio__fork_word)
-		atomic_store(uaio__fork_word, WORD_LIVE);
+	if (w)
+		atomic_store(w, WORD_LIVE);
 }
 
 /* First registration: the word, and the one child handler fork() runs. */
@@ -63,7 +65,7 @@ static void word_init(void)
 		return;
 	}
 	atomic_store((_Atomic unsigned *)p, WORD_LIVE);
-	uaio__fork_word = p;
+	atomic_store_explicit(&uaio__fork_word, p, memory_order_release);
 }
 
 void uaio__atfork(void (*prepare)(void), void (*parent)(void),
@@ -89,7 +91,7 @@ void uaio__atfork(void (*prepare)(void), void (*parent)(void),
 
 void uaio__fork_check_slow(void)
 {
-	_Atomic unsigned *w = uaio__fork_word;
+	_Atomic unsigned *w = atomic_load(&uaio__fork_word);
 	unsigned expect = WORD_CHILD;
 
 	if (atomic_compare_exchange_strong(w, &expect, WORD_RUNNING)) {

@@ -32,12 +32,13 @@
  */
 void uaio__atfork(void (*prepare)(void), void (*parent)(void),
 		  void (*child)(void));
-extern _Atomic unsigned *uaio__fork_word;
+extern _Atomic unsigned *_Atomic uaio__fork_word;
 void uaio__fork_check_slow(void);
 
 static inline void uaio__fork_check(void)
 {
-	_Atomic unsigned *w = uaio__fork_word;
+	_Atomic unsigned *w =
+	    atomic_load_explicit(&uaio__fork_word, memory_order_acquire);
 
 	if (w && __builtin_expect(
 		     atomic_load_explicit(w, memory_order_acquire) != 1, 0))
