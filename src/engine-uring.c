@@ -348,36 +348,6 @@ static void queue_reqs(struct uctx *u, struct emu_req **reqs, int n, bool fresh,
 	pthread_mutex_unlock(&sr->sq_lock);
 }
 
-void uring__kaio_queue(struct shring *sr)
-{
-	struct io_uring_sqe *sqe = ur_sqe(sr);
-
-	io_uring_prep_poll_multishot(sqe, sr->kaio.efd, POLLIN);
-	sqe->user_data = UD_KAIO;
-}
-
-/* Submit the poll of the kernel AIO eventfd (multishot), under no lock. */
-static void kaio_arm(struct shring *sr)
-{
-	pthread_mutex_lock(&sr->sq_lock);
-	uring__kaio_queue(sr);
-	ur_flush(sr);
-	pthread_mutex_unlock(&sr->sq_lock);
-}
-
-/* The poll of the kernel AIO eventfd to be submitted (again), by the
- * completion thread (ur_kaio_arms_here()); under no lock. */
-static void kaio_arm_soon(struct shring *sr)
-{
-	atomic_store(&sr->kaio_rearm, true);
-	if (!ur_kaio_arms_here(sr) ||
-	    !atomic_load_explicit(&sr->started, memory_order_acquire))
-		ur_kick(sr);
-	/* Unless it could not be made: here, then. */
-	if (ur_kaio_arms_here(sr) && atomic_exchange(&sr->kaio_rearm, false))
-		kaio_arm(sr);
-}
-
 /* The ring's kernel AIO context, opened at its first use by auto. */
 static bool kaio_ready(struct shring *sr)
 {
@@ -390,7 +360,8 @@ static bool kaio_ready(struct shring *sr)
 	if (!state) {
 		state = kaio_open(&sr->kaio, KAIO_EVENTS, true);
 		if (!state) {
-			kaio_arm_soon(sr);
+			/* The completion thread's sleep watches it now. */
+			ur_kick(sr);
 			state = 1;
 		} else {
 			uaio__debug("auto: no kernel AIO for O_DIRECT (%s): "
@@ -420,6 +391,15 @@ static void route_direct(struct uctx *u, struct emu_req **reqs, int *n)
 		took = 0;
 	atomic_fetch_sub_explicit(&u->sr->busy, nd - took,
 				  memory_order_relaxed);
+	/* A thread asleep in io_uring_enter would not see their
+	 * completions: woken, it looks again and sleeps where it does
+	 * (ur_wait()).  Either it saw them in flight, or this sees it. */
+	if (took > 0) {
+		atomic_thread_fence(memory_order_seq_cst);
+		if (atomic_load_explicit(&u->sr->uring_sleepers,
+					 memory_order_relaxed))
+			ur_wake(u->sr);
+	}
 	/* Refused (its ring full...): io_uring runs them. */
 	for (int i = took; i < nd; i++)
 		reqs[k++] = direct[i];
@@ -796,9 +776,6 @@ void uring__drain(struct shring *sr, bool try)
 				if ((ud & UD_KIND_MASK) ==
 				    (UD_CANCEL_AWAIT & UD_KIND_MASK))
 					cancel_result(ud, r);
-				else if (ud == UD_KAIO &&
-					 !(cqes[i]->flags & IORING_CQE_F_MORE))
-					atomic_store(&sr->kaio_rearm, true);
 				continue;
 			}
 			struct uctx *u = uctx_at(ud_ctx(ud));
@@ -834,8 +811,6 @@ void uring__drain(struct shring *sr, bool try)
 	pthread_mutex_unlock(&sr->cq_lock);
 	ur_draining(sr, false);
 	/* Under sq_lock (a drain inside ur_flush()), the flush queues it. */
-	if (!ur_flushing() && atomic_load(&sr->kaio_rearm))
-		kaio_arm_soon(sr);
 	if (kick)
 		ur_kick(sr);
 }

@@ -31,8 +31,6 @@ static __thread bool draining_here UAIO_TLS_IE;
 /* Set while this thread flushes under sq_lock (ur_flush()): what its
  * drain or retraction completes wakes without taking sq_lock again. */
 static __thread bool flushing_here UAIO_TLS_IE;
-/* Set on a ring's completion thread. */
-static __thread bool completing_here UAIO_TLS_IE;
 /* The rings (bits) this thread has submitted to: io_uring may run a
  * task_work of its on each (wait_kaio()). */
 static __thread unsigned rings_fed UAIO_TLS_IE;
@@ -331,12 +329,16 @@ static void *completion_main(void *arg)
 	struct shring *sr = arg;
 	unsigned seen = 0;
 
-	completing_here = true;
-
 	for (;;) {
-		struct pollfd p = {.fd = sr->evfd, .events = POLLIN};
 		bool reaper =
 		    atomic_load_explicit(&sr->reaper, memory_order_relaxed);
+		/* Out of reaper mode, kernel AIO's completions wake us too. */
+		bool kaio = !reaper && __atomic_load_n(&sr->kaio_state,
+						       __ATOMIC_ACQUIRE) == 1;
+		struct pollfd p[2] = {
+		    {.fd = sr->evfd, .events = POLLIN},
+		    {.fd = kaio ? sr->kaio.efd : -1, .events = POLLIN},
+		};
 		/*
 		 * Reaper mode: a 10 ms tick, draining only when no call came
 		 * during a whole tick (the program stalled or stopped
@@ -353,14 +355,17 @@ static void *completion_main(void *arg)
 			if (atomic_load(&sr->busy) <= 0)
 				timeout = -1;
 		}
-		int pr = poll(&p, 1, timeout);
+		int pr = poll(p, kaio ? 2 : 1, timeout);
 		atomic_store(&sr->idle, false);
 
-		if (pr > 0) {
+		if (pr > 0 && p[0].revents) {
 			uint64_t v;
 			ssize_t r = read(sr->evfd, &v, sizeof(v));
 			(void)r;
 		}
+		/* Cleared before the drain looks at the kernel's ring. */
+		if (pr > 0 && p[1].revents)
+			kaio_quiet(&sr->kaio);
 		unsigned calls =
 		    atomic_load_explicit(&sr->calls, memory_order_relaxed);
 		if (pr == 0 && reaper && calls != seen) {
@@ -397,7 +402,7 @@ static void sq_retract(struct shring *sr, int err)
 /*
  * Under sq_lock, in ur_flush(): queue what a drain or a retraction made
  * there asked for and could not do itself (both take sq_lock): the
- * wake-up of waiters, the poll of the kernel AIO eventfd.
+ * wake-up of waiters.
  */
 static void flush_deferred(struct shring *sr)
 {
@@ -407,25 +412,11 @@ static void flush_deferred(struct shring *sr)
 		io_uring_prep_nop(sqe);
 		sqe->user_data = UD_WAKE;
 	}
-	if (atomic_load(&sr->kaio_rearm)) {
-		if (!completing_here)
-			ur_kick(sr);
-		if (ur_kaio_arms_here(sr) &&
-		    atomic_exchange(&sr->kaio_rearm, false))
-			uring__kaio_queue(sr);
-	}
 }
 
 bool ur_flushing(void)
 {
 	return flushing_here;
-}
-
-/* Once ur_kick() made sure of the completion thread. */
-bool ur_kaio_arms_here(struct shring *sr)
-{
-	return completing_here ||
-	       !atomic_load_explicit(&sr->started, memory_order_acquire);
 }
 
 void ur_flush(struct shring *sr)
@@ -593,9 +584,15 @@ int ur_wait(struct shring *sr, const struct timespec *left,
 	 * could not block: the program's other threads would stop until the
 	 * wait timed out, and the one that was to complete it with them.
 	 */
+	/* Counted before the look: kernel AIO submitted after it wakes us
+	 * (route_direct()). */
+	atomic_fetch_add_explicit(&sr->uring_sleepers, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
 	if (ur_kaio_busy(sr) || uaio__valgrind) {
 		struct timespec t = {(time_t)ts.tv_sec, (long)ts.tv_nsec};
 
+		atomic_fetch_sub_explicit(&sr->uring_sleepers, 1,
+					  memory_order_relaxed);
 		if (!uaio__valgrind && (r = wait_kaio(sr, &t, mask)) != -EAGAIN)
 			return (int)r;
 		return wait_poll(sr, &t, mask, ur_kaio_busy(sr));
@@ -603,6 +600,7 @@ int ur_wait(struct shring *sr, const struct timespec *left,
 	r = RAW(__NR_io_uring_enter, sr->ring.ring_fd, 0, 1,
 		IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg,
 		sizeof(arg));
+	atomic_fetch_sub_explicit(&sr->uring_sleepers, 1, memory_order_relaxed);
 	return r == -EINTR ? -EINTR : 0;
 }
 

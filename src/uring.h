@@ -43,7 +43,6 @@
 #define UD_CANCEL_AWAIT (UD_OURS | 1ull << 1)  /* io_cancel waits for it */
 #define UD_CANCEL_IGNORE (UD_OURS | 2ull << 1) /* destroy, thread exit */
 #define UD_WAKE (UD_OURS | 3ull << 1)	       /* a waiter must look */
-#define UD_KAIO (UD_OURS | 4ull << 1) /* kernel AIO completed (kaio.c) */
 #define UD_KIND_MASK 7ull
 #define UD_CTX_SHIFT 41
 #define UD_GEN_SHIFT 25
@@ -106,13 +105,19 @@ struct shring {
 	pthread_mutex_t resub_lock;
 	struct emu_req *resub; /* requests to submit again, by the thread */
 	/*
-	 * auto's contexts send O_DIRECT to kernel AIO: its completions' eventfd
-	 * is polled (multishot) in this ring, so a waiter wakes for them too.
+	 * auto's contexts send O_DIRECT to kernel AIO: its completions'
+	 * eventfd is watched by the waiters' sleeps (ur_wait()) and, out of
+	 * reaper mode, by the completion thread's.  Not by a poll in the
+	 * io_uring: io_uring runs a poll's wake-ups as task_work of the
+	 * thread that armed it, which interrupts that thread's sleeps
+	 * (EINTR from epoll_wait()) and costs a thread hop per completion.
 	 */
 	pthread_mutex_t kaio_lock;
 	int kaio_state; /* 0 untried, 1 ready, -errno refused */
 	struct kaio kaio;
-	_Atomic bool kaio_rearm; /* its poll ended: submit it again */
+	/* Threads asleep in io_uring_enter, which kernel AIO's completions
+	 * do not end (route_direct() wakes them). */
+	_Atomic unsigned uring_sleepers;
 	/* Waiters that may sleep in io_pgetevents on it (ur_wait()): what
 	 * io_uring gets to do meanwhile must wake them (kaio_kick()), and
 	 * kick_gen counts those wake-ups. */
@@ -169,14 +174,6 @@ void ur_wake(struct shring *sr);
 void ur_wait_cq(struct shring *sr, int ms);
 /* Make sure the completion thread runs, and wake it. */
 void ur_kick(struct shring *sr);
-/*
- * Whether this thread submits the poll of the kernel AIO eventfd: the
- * completion thread (or any, when none could be made).  io_uring runs a
- * poll's wake-ups as task_work of the thread that submitted it, which
- * interrupts that thread's sleeps: epoll_wait() and others would return
- * EINTR at every kernel AIO completion of the process.
- */
-bool ur_kaio_arms_here(struct shring *sr);
 
 /* Around a drain, with cq_lock held: ur_wake() then waits for the end. */
 void ur_draining(struct shring *sr, bool on);
@@ -185,7 +182,5 @@ void ur_draining(struct shring *sr, bool on);
 void uring__drain(struct shring *sr, bool try);
 void uring__resubmit(struct shring *sr);
 void uring__fail(struct shring *sr, uint64_t ud, int err);
-/* Under sq_lock: queue the multishot poll of the kernel AIO eventfd. */
-void uring__kaio_queue(struct shring *sr);
 
 #endif
