@@ -821,8 +821,8 @@ static void uring_drain_ctx(struct emu_ctx *e)
 {
 	struct shring *sr = uctx_of(e)->sr;
 
-	/* ur_wait() may wake for kernel AIO before io_uring's poll of its
-	 * eventfd has posted anything. */
+	/* ur_wait() wakes for kernel AIO on its eventfd, which posts
+	 * nothing in the io_uring. */
 	if (ur_cq_pending(sr) || (ur_kaio_busy(sr) && kaio_pending(&sr->kaio)))
 		uring__drain(sr, false);
 }
