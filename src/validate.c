@@ -217,7 +217,11 @@ static bool can_atomic_write(const struct emu_req *req)
 static int iov_fault(struct iovec *iov, const struct iovec *uv, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (uaio__uread(&iov[i], &uv[i], sizeof(*uv)))
+		/* An address, not an object: uv may be NULL or wild. */
+		const void *at =
+		    (const void *)((uintptr_t)uv + i * sizeof(*uv));
+
+		if (uaio__uread(&iov[i], at, sizeof(*uv)))
 			return -EFAULT;
 		if ((ssize_t)iov[i].iov_len < 0)
 			return -EINVAL;
