@@ -24,7 +24,7 @@
 
 #define MAX_HANDLERS 16
 
-enum { WORD_CHILD = 0, WORD_LIVE = 1, WORD_RUNNING = 2 };
+enum { WORD_CHILD = 0, WORD_LIVE = UAIO_FORK_LIVE, WORD_RUNNING = 2 };
 
 _Atomic unsigned *_Atomic uaio__fork_word;
 static void (*children[MAX_HANDLERS])(void);

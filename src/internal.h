@@ -33,6 +33,7 @@
 void uaio__atfork(void (*prepare)(void), void (*parent)(void),
 		  void (*child)(void));
 extern _Atomic unsigned *_Atomic uaio__fork_word;
+#define UAIO_FORK_LIVE 1u /* the word's value where no child handler is due */
 void uaio__fork_check_slow(void);
 
 static inline void uaio__fork_check(void)
@@ -40,8 +41,10 @@ static inline void uaio__fork_check(void)
 	_Atomic unsigned *w =
 	    atomic_load_explicit(&uaio__fork_word, memory_order_acquire);
 
-	if (w && __builtin_expect(
-		     atomic_load_explicit(w, memory_order_acquire) != 1, 0))
+	if (w &&
+	    __builtin_expect(atomic_load_explicit(w, memory_order_acquire) !=
+				 UAIO_FORK_LIVE,
+			     0))
 		uaio__fork_check_slow();
 }
 

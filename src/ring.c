@@ -78,13 +78,14 @@ unsigned ring_unreaped(struct ring *r)
 }
 
 #define ACCT(tail, held) (((uint64_t)(tail) << 32) | (held))
+#define ACCT_TAIL(a) ((unsigned)((a) >> 32))
 
 unsigned ring_reserve_n(struct ring *r, unsigned want)
 {
 	uint64_t a = atomic_load_explicit(&r->acct, memory_order_acquire);
 
 	for (;;) {
-		unsigned held = (unsigned)a, tail = (unsigned)(a >> 32);
+		unsigned held = (unsigned)a, tail = ACCT_TAIL(a);
 		/* head is read after our tail copy, so it never passes it. */
 		unsigned head = ring_head(r);
 		unsigned unreaped =
@@ -130,9 +131,7 @@ void ring_publish(struct ring *r, const struct io_event *ev, unsigned n)
 	pthread_mutex_lock(&r->produce_lock);
 	/* Ours, as the kernel's aio_complete() keeps its own: the ring's is
 	 * the program's to write, even out of range. */
-	tail =
-	    (unsigned)(atomic_load_explicit(&r->acct, memory_order_relaxed) >>
-		       32);
+	tail = ACCT_TAIL(atomic_load_explicit(&r->acct, memory_order_relaxed));
 	for (unsigned i = 0; i < n; i++) {
 		ar->io_events[tail] = ev[i];
 		if (++tail == r->nr)

@@ -57,6 +57,31 @@ static void many_polls_few_descriptors(void)
 	close(p[1]);
 }
 
+/*
+ * The one-byte read rd and the POLL pl (POLLIN) of one tty, submitted
+ * together in the order of two; data written to the tty's master m
+ * completes both: rd with a byte, pl with its events (a mask, not a
+ * count of bytes).
+ */
+static void tty_read_and_poll(io_context_t ctx, struct iocb **two,
+			      struct iocb *rd, struct iocb *pl, int m,
+			      const char *data)
+{
+	size_t len = strlen(data);
+	struct io_event ev[2];
+
+	T_EQ(io_submit(ctx, 2, two), 2);
+	t_sleep_ms(50);
+	T_EQ(write(m, data, len), (ssize_t)len);
+	T_EQ(t_wait_events(ctx, 2, ev, 5000), 2);
+	for (int i = 0; i < 2; i++)
+		if (ev[i].obj == rd)
+			T_EVENT(&ev[i], rd, 1);
+		else
+			T_ASSERT(ev[i].obj == pl && (ev[i].res & POLLIN) &&
+				 ev[i].res < 0x10000);
+}
+
 int main(void)
 {
 	io_context_t ctx = t_setup(16);
@@ -226,33 +251,14 @@ int main(void)
 		T_EQ(tcsetattr(s, TCSANOW, &tio), 0);
 		io_prep_pread(&rd, s, in, 1, 0);
 		io_prep_poll(&pl, s, POLLIN);
-		T_EQ(io_submit(ctx, 2, two), 2);
-		t_sleep_ms(50);
-		T_EQ(write(m, "XYZ", 3), 3);
-		T_EQ(t_wait_events(ctx, 2, ev, 5000), 2);
-		for (int i = 0; i < 2; i++)
-			if (ev[i].obj == &rd)
-				T_EVENT(&ev[i], &rd, 1);
-			else
-				T_ASSERT(ev[i].obj == &pl &&
-					 (ev[i].res & POLLIN) &&
-					 ev[i].res < 0x10000);
+		tty_read_and_poll(ctx, two, &rd, &pl, m, "XYZ");
 		T_EQ(in[0], 'X');
 		T_ASSERT(memcmp(old, "earlier-buffer", 15) == 0);
 		/* The other order: the read after the POLL still reads. */
 		T_EQ(read(s, in, 1) + read(s, in, 1), 2); /* YZ */
 		two[0] = &pl;
 		two[1] = &rd;
-		T_EQ(io_submit(ctx, 2, two), 2);
-		t_sleep_ms(50);
-		T_EQ(write(m, "Q", 1), 1);
-		T_EQ(t_wait_events(ctx, 2, ev, 5000), 2);
-		for (int i = 0; i < 2; i++)
-			if (ev[i].obj == &rd)
-				T_EVENT(&ev[i], &rd, 1);
-			else
-				T_ASSERT(ev[i].obj == &pl &&
-					 (ev[i].res & POLLIN));
+		tty_read_and_poll(ctx, two, &rd, &pl, m, "Q");
 		T_EQ(in[0], 'Q');
 		close(s);
 		close(m);
